@@ -1,0 +1,91 @@
+"""The queue graph in Neo4j: one ``(:Task {id})`` node per task.
+
+Writes are idempotent: a change is applied only when its version is above the
+node's, so a replayed or redelivered batch changes nothing. The uniqueness
+constraint on ``Task.id`` keeps two concurrent MERGEs from making two nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import neo4j
+
+from adapters.neo4j_client import GraphError, run_query
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = (
+    "CREATE CONSTRAINT task_id IF NOT EXISTS FOR (t:Task) REQUIRE t.id IS UNIQUE",
+    "CREATE INDEX task_status IF NOT EXISTS FOR (t:Task) ON (t.status)",
+    "CREATE INDEX task_submitted IF NOT EXISTS FOR (t:Task) ON (t.submitted_at)",
+)
+
+APPLY_CHANGES = """
+UNWIND $rows AS row
+MERGE (t:Task {id: row.id})
+WITH t, row WHERE coalesce(t.version, 0) < row.version
+SET t += row.properties, t.version = row.version, t.position = row.position
+"""
+
+QUEUE_PAGE = """
+MATCH (t:Task)
+WHERE $status IS NULL OR t.status = $status
+WITH t ORDER BY t.submitted_at DESC, t.id
+SKIP $offset LIMIT $limit
+RETURN t {.*} AS task
+"""
+
+QUEUE_COUNTS = "MATCH (t:Task) RETURN t.status AS status, count(*) AS n"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tasks: list[dict[str, Any]]
+    total: int
+    counts: dict[str, int]
+
+
+class Neo4jQueueGraph:
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j"):
+        self._driver = driver
+        self._database = database
+
+    def ensure_schema(self) -> None:
+        for statement in SCHEMA:
+            self._run(statement)
+
+    def apply(self, rows: list[dict[str, Any]]) -> None:
+        """Apply task changes (``projections.queue_view.TaskChange.as_row``)."""
+        if rows:
+            self._run(APPLY_CHANGES, rows=rows)
+
+    def page(self, status: str | None, offset: int, limit: int) -> QueuePage:
+        records = self._run(QUEUE_PAGE, status=status, offset=offset, limit=limit)
+        counts = {r["status"]: r["n"] for r in self._run(QUEUE_COUNTS)}
+        total = counts.get(status, 0) if status else sum(counts.values())
+        return QueuePage([_readable(r["task"]) for r in records], total, counts)
+
+    def task(self, task_id: str) -> dict[str, Any] | None:
+        records = self._run("MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id)
+        return _readable(records[0]["task"]) if records else None
+
+    def ping(self) -> None:
+        self._run("RETURN 1")
+
+    def _run(self, query: str, **params: Any) -> list[neo4j.Record]:
+        return run_query(self._driver, self._database, query, params)
+
+
+def _readable(node: dict[str, Any]) -> dict[str, Any]:
+    task = dict(node)
+    for name in ("arguments", "report", "error"):
+        if isinstance(task.get(name), str):
+            task[name] = json.loads(task[name])
+    return task
+
+
+__all__ = ["Neo4jQueueGraph", "QueuePage", "GraphError"]

@@ -1,0 +1,319 @@
+"""The API process: Falcon resources wrapped by the Socket.IO server.
+
+Served by gunicorn (``bldr api``) as ``entrypoints.api:create_wsgi()``; the worker
+class comes from one setting, and the eventlet worker patches before this imports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import falcon
+import redis
+import socketio
+
+from adapters import socketio_live_feed
+from adapters.catalogue_sources import check_sources
+from adapters.dramatiq_task_queue import TaskQueueError
+from adapters.neo4j_queue_graph import GraphError
+from adapters.redis_event_store import EventStoreError
+from domain import services
+from domain.commands import PRIORITIES, UpdateNorms
+from domain.norms import KINDS as NORM_KINDS
+from domain.norms import STATUSES as NORM_STATUSES
+from domain.norms import normalise_code
+from domain.errors import (
+    DomainError,
+    IllegalTransitionError,
+    InvalidCommandError,
+    TaskNotFoundError,
+)
+from entrypoints import openapi, views
+from entrypoints.bootstrap import Container
+from entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+UNAVAILABLE = (EventStoreError, GraphError, TaskQueueError, redis.RedisError)
+
+
+class Auth:
+    """Bearer tokens by name; the name is the identity recorded for a command."""
+
+    def __init__(self, settings: Settings):
+        self._names = settings.token_names()
+
+    def actor(self, req: falcon.Request) -> str:
+        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise falcon.HTTPUnauthorized(
+                title="Missing token",
+                description="Send 'Authorization: Bearer <token>'.",
+                challenges=["Bearer"],
+            )
+        name = self._names.get(token.strip())
+        if name is None:
+            raise falcon.HTTPUnauthorized(
+                title="Wrong token",
+                description="The bearer token is not one of the configured tokens.",
+                challenges=["Bearer"],
+            )
+        return f"token:{name}"
+
+
+class NormsUpdateCommand:
+    FIELDS = {"sources", "priority"}
+
+    def __init__(self, container: Container, auth: Auth):
+        self._c = container
+        self._auth = auth
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self._auth.actor(req)
+        body = read_json_object(req, self._c.settings.max_body_bytes, self.FIELDS)
+        command = self._command(body, actor, req.get_header("Idempotency-Key") or "")
+
+        task, created = services.submit(
+            command, self._c.event_store, self._c.task_queue,
+            self._c.settings.idempotency_ttl_s,
+        )
+
+        resp.status = falcon.HTTP_202
+        resp.set_header("Location", f"/api/v1/tasks/{task.task_id}")
+        resp.media = {
+            "task_id": task.task_id,
+            "url": f"/api/v1/tasks/{task.task_id}",
+            "status": task.status.value,
+            "created": created,
+        }
+
+    def _command(self, body: dict[str, Any], actor: str, key: str) -> UpdateNorms:
+        sources = body.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise InvalidCommandError("'sources' must be a list of strings")
+        priority = body.get("priority", "high")
+        if priority not in PRIORITIES:
+            raise InvalidCommandError(f"'priority' must be one of {', '.join(PRIORITIES)}")
+        if len(key) > 200:
+            raise InvalidCommandError("the Idempotency-Key header is over 200 characters")
+        checked = check_sources(sources, self._c.settings.catalogue_roots)
+        return UpdateNorms(
+            actor=actor, idempotency_key=key, priority=priority, sources=checked
+        )
+
+
+class TaskResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, task_id: str) -> None:
+        task = services.load(self._c.event_store, task_id)
+        resp.media = views.task(task)
+
+
+class TaskEventsResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, task_id: str) -> None:
+        history = self._c.event_store.history(task_id)
+        if not history:
+            raise TaskNotFoundError(task_id)
+        resp.media = {"task_id": task_id, "events": [views.event(r) for r in history]}
+
+
+class QueueResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        status = _choice(req, "status", views.STATUSES)
+        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
+
+        page = self._c.queue_graph.page(status, offset, limit)
+
+        resp.media = {"tasks": page.tasks, "total": page.total, "counts": page.counts,
+                      "offset": offset, "limit": limit}
+
+
+class NormsResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        status = _choice(req, "status", NORM_STATUSES)
+        kind = _choice(req, "kind", NORM_KINDS)
+        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=1000, default=100)
+
+        norms, total = self._c.norms_graph.page(status, kind, offset, limit)
+
+        resp.media = {"norms": norms, "total": total, "offset": offset, "limit": limit}
+
+
+class NormResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, code: str) -> None:
+        norm = self._c.norms_graph.norm(normalise_code(code))
+        if norm is None:
+            raise falcon.HTTPNotFound(
+                title="Unknown norm", description=f"No norm with code {code!r}."
+            )
+        resp.media = norm
+
+
+def _choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = req.get_param(name)
+    if value is not None and value not in allowed:
+        raise falcon.HTTPBadRequest(
+            title=f"Unknown {name}",
+            description=f"'{name}' must be one of {', '.join(allowed)}",
+        )
+    return value
+
+
+class HealthResource:
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        checks = {"redis": self._check(self._c.redis.ping),
+                  "neo4j": self._check(self._c.queue_graph.ping)}
+        healthy = all(v == "ok" for v in checks.values())
+        resp.status = falcon.HTTP_200 if healthy else falcon.HTTP_503
+        resp.media = {"status": "ok" if healthy else "unavailable", **checks}
+
+    @staticmethod
+    def _check(probe) -> str:
+        try:
+            probe()
+        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+            return f"unreachable: {type(exc).__name__}"
+        return "ok"
+
+
+class OpenAPIResource:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = openapi.DOCUMENT
+
+
+class PageResource:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = falcon.MEDIA_HTML
+        resp.stream = open(STATIC_DIR / "index.html", "rb")
+
+
+def read_json_object(
+    req: falcon.Request, limit: int, allowed: set[str]
+) -> dict[str, Any]:
+    """The request body as a JSON object; 4xx naming what is wrong otherwise."""
+    if req.content_length and req.content_length > limit:
+        raise falcon.HTTPContentTooLarge(
+            title="Body too large", description=f"The body is over {limit} bytes."
+        )
+    raw = req.bounded_stream.read(limit + 1)
+    if len(raw) > limit:
+        raise falcon.HTTPContentTooLarge(
+            title="Body too large", description=f"The body is over {limit} bytes."
+        )
+    if not raw.strip():
+        return {}
+    if req.content_type is None or not req.content_type.startswith("application/json"):
+        raise falcon.HTTPUnsupportedMediaType(
+            title="Wrong content type",
+            description="Send the body as 'Content-Type: application/json'.",
+        )
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise falcon.HTTPBadRequest(
+            title="Malformed JSON", description=f"The body is not valid JSON: {exc}"
+        ) from None
+    if not isinstance(body, dict):
+        raise falcon.HTTPBadRequest(
+            title="Wrong body", description="The body must be a JSON object."
+        )
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise falcon.HTTPUnprocessableEntity(
+            title="Unknown fields",
+            description=f"Unknown fields: {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(allowed))}.",
+        )
+    return body
+
+
+def _domain_error(req, resp, exc: DomainError, params) -> None:
+    if isinstance(exc, TaskNotFoundError):
+        raise falcon.HTTPNotFound(title="Unknown task", description=str(exc))
+    if isinstance(exc, IllegalTransitionError):
+        raise falcon.HTTPConflict(title="Not allowed now", description=str(exc))
+    raise falcon.HTTPBadRequest(title="Invalid command", description=str(exc))
+
+
+def _unavailable(req, resp, exc: Exception, params) -> None:
+    if not isinstance(exc, UNAVAILABLE):
+        logger.exception("unexpected error on %s %s", req.method, req.path)
+        raise falcon.HTTPInternalServerError(
+            title="Internal error", description="The error was logged on the server."
+        )
+    logger.error("backing service unavailable: %s", exc)
+    raise falcon.HTTPServiceUnavailable(
+        title="Service unavailable",
+        description=f"A backing service did not answer: {exc}",
+    )
+
+
+def create_app(container: Container) -> falcon.App:
+    app = falcon.App()
+    app.req_options.strip_url_path_trailing_slash = True
+    auth = Auth(container.settings)
+    app.add_route("/", PageResource())
+    app.add_static_route("/static", str(STATIC_DIR))
+    app.add_route("/healthz", HealthResource(container))
+    app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/api/v1/commands/norms-update", NormsUpdateCommand(container, auth))
+    app.add_route("/api/v1/tasks/{task_id}", TaskResource(container))
+    app.add_route("/api/v1/tasks/{task_id}/events", TaskEventsResource(container))
+    app.add_route("/api/v1/queue", QueueResource(container))
+    app.add_route("/api/v1/norms", NormsResource(container))
+    app.add_route("/api/v1/norms/{code}", NormResource(container))
+    app.add_error_handler(Exception, _unavailable)
+    app.add_error_handler(DomainError, _domain_error)
+    return app
+
+
+def create_socketio(container: Container) -> socketio.Server:
+    s = container.settings
+    manager = socketio.RedisManager(
+        s.redis_url, channel=socketio_live_feed.channel(s.prefix)
+    )
+    sio = socketio.Server(async_mode=s.socketio_async_mode, client_manager=manager)
+    tokens = s.token_names()
+
+    @sio.event
+    def connect(sid, environ, auth):
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if token not in tokens:
+            raise socketio.exceptions.ConnectionRefusedError("a valid token is required")
+        sio.enter_room(sid, socketio_live_feed.ROOM)
+
+    return sio
+
+
+def create_wsgi(settings: Settings | None = None):
+    """The WSGI application gunicorn serves; built once per worker process."""
+    from entrypoints import settings as settings_module
+    from entrypoints.bootstrap import configure_logging
+
+    settings = settings or settings_module.load()
+    configure_logging(settings)
+    container = Container(settings)
+    return socketio.WSGIApp(create_socketio(container), create_app(container))

@@ -1,0 +1,95 @@
+"""The ``bldr`` command: runs each process of the system, or all of them at once."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from entrypoints import settings as settings_module
+from entrypoints.bootstrap import Container, configure_logging
+from entrypoints.settings import Settings, SettingsError
+
+GUNICORN_CLASSES = {"eventlet": "eventlet", "gthread": "gthread", "gevent": "gevent"}
+
+
+def _container() -> Container:
+    try:
+        settings = settings_module.load()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings)
+    return Container(settings)
+
+
+@click.group()
+def cli() -> None:
+    """Bldr Queue: the event-sourced task backbone of the norms back office."""
+
+
+@cli.command()
+def api() -> None:
+    """Serve the API and the dashboard with gunicorn (one worker process)."""
+    s = settings_module.load()
+    argv = gunicorn_argv(s)
+    os.execv(sys.executable, [sys.executable, *argv])
+
+
+def gunicorn_argv(s: Settings) -> list[str]:
+    """The gunicorn command line; the worker class comes from one setting."""
+    argv = ["-m", "gunicorn", "--workers", "1", "--bind", f"{s.host}:{s.port}",
+            "--worker-class", GUNICORN_CLASSES[s.api_worker_class],
+            "--no-control-socket", "--graceful-timeout", "5",
+            "--log-level", s.log_level.lower(), "--access-logfile", "-"]
+    if s.api_worker_class == "gthread":
+        argv += ["--threads", "32"]
+    return argv + ["entrypoints.api:create_wsgi()"]
+
+
+@cli.command()
+def worker() -> None:
+    """Run tasks delivered by Dramatiq until SIGTERM or Ctrl-C."""
+    from entrypoints import worker as worker_process
+
+    worker_process.main(_container())
+
+
+@cli.command()
+def projector() -> None:
+    """Follow the event stream and keep the Neo4j views and the live feed current."""
+    from entrypoints import projector as projector_process
+
+    projector_process.main(_container())
+
+
+@cli.command()
+def scheduler() -> None:
+    """Fire the daily norms update on the configured schedule."""
+    from entrypoints import scheduler as scheduler_process
+
+    scheduler_process.main(_container())
+
+
+@cli.command()
+def run() -> None:
+    """Start Redis and Neo4j when not configured, then every process, supervised."""
+    from entrypoints import supervisor
+
+    sys.exit(supervisor.run_all(dict(os.environ)))
+
+
+@cli.command()
+def services() -> None:
+    """Start only the local Redis and Neo4j and keep them until Ctrl-C."""
+    from entrypoints import supervisor
+
+    sys.exit(supervisor.run_services(dict(os.environ)))
+
+
+def main() -> None:
+    cli(prog_name="bldr")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""The OpenAPI document served at ``/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.commands import PRIORITIES
+from entrypoints.views import STATUSES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True,
+           "schema": {"type": "string"}}
+READ_ERRORS = {"404": _error("No task with that id."),
+               "503": _error("Redis or Neo4j did not answer.")}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["title"],
+        "properties": {"title": {"type": "string"},
+                       "description": {"type": "string"}},
+    },
+    "NormsUpdate": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "sources": {
+                "type": "array", "maxItems": 100, "items": {"type": "string"},
+                "description": "Catalogue files or folders under the catalogue "
+                "roots, or http(s) URLs; the configured defaults when omitted.",
+            },
+            "priority": {"type": "string", "enum": list(PRIORITIES),
+                         "default": "high"},
+        },
+    },
+    "Accepted": {
+        "type": "object",
+        "required": ["task_id", "url", "status", "created"],
+        "properties": {
+            "task_id": {"type": "string"}, "url": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "created": {"type": "boolean",
+                        "description": "false when an Idempotency-Key repeated"},
+        },
+    },
+    "Task": {
+        "type": "object",
+        "properties": {
+            "task_id": {"type": "string"}, "type": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "version": {"type": "integer"}, "priority": {"type": "string"},
+            "arguments": {"type": "object"}, "submitted_by": {"type": "string"},
+            "correlation_id": {"type": "string"}, "attempts": {"type": "integer"},
+            "progress": {"type": "object", "properties": {
+                "percent": {"type": "number"}, "done": {"type": "integer"},
+                "total": {"type": "integer"}}},
+            "submitted_at": {"type": "string", "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "report": {"type": ["object", "null"]},
+            "error": {"type": ["object", "null"]},
+        },
+    },
+    "Event": {
+        "type": "object",
+        "properties": {
+            "position": {"type": "string", "description": "stream entry id"},
+            "event_id": {"type": "string"}, "type": {"type": "string"},
+            "version": {"type": "integer"},
+            "at": {"type": "string", "format": "date-time"},
+            "actor": {"type": "string"}, "correlation_id": {"type": "string"},
+            "data": {"type": "object"},
+        },
+    },
+    "Norm": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"}, "title": {"type": "string"},
+            "kind": {"type": "string"}, "edition": {"type": "integer"},
+            "status": {"type": "string", "enum": ["active", "superseded"]},
+            "superseded_by": {"type": "string"}, "replaces": {"type": "string"},
+            "checksum": {"type": "string"}, "document_size": {"type": "integer"},
+            "superseded_codes": {"type": "array", "items": {"type": "string"}},
+            "runs": {"type": "array", "items": {"type": "object", "properties": {
+                "task_id": {"type": "string"}, "kind": {"type": "string"},
+                "at": {"type": "string"}, "task_status": {"type": "string"}}}},
+        },
+    },
+    "QueuePage": {
+        "type": "object",
+        "properties": {
+            "tasks": {"type": "array", "items": {"type": "object"}},
+            "total": {"type": "integer"}, "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "counts": {"type": "object",
+                       "additionalProperties": {"type": "integer"}},
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/commands/norms-update": {"post": {
+        "summary": "Submit a norms update",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "Idempotency-Key", "in": "header",
+                        "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {"required": False, "content": {
+            "application/json": {"schema": _ref("NormsUpdate")}}},
+        "responses": {
+            "202": _json(_ref("Accepted"), "Recorded in the stream and queued."),
+            "400": _error("Malformed JSON, a bad field value or a refused source."),
+            "401": _error("Missing or wrong bearer token."),
+            "413": _error("The body is over the size limit."),
+            "415": _error("The body is not application/json."),
+            "422": _error("The body has unknown fields."),
+            "503": _error("Redis did not answer; nothing was recorded."),
+        },
+    }},
+    "/api/v1/tasks/{task_id}": {"get": {
+        "summary": "A task's state, folded from its events",
+        "parameters": [TASK_ID],
+        "responses": {"200": _json(_ref("Task"), "The task."), **READ_ERRORS},
+    }},
+    "/api/v1/tasks/{task_id}/events": {"get": {
+        "summary": "A task's history, oldest first",
+        "parameters": [TASK_ID],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "task_id": {"type": "string"},
+            "events": {"type": "array", "items": _ref("Event")}}}, "The history."),
+            **READ_ERRORS},
+    }},
+    "/api/v1/queue": {"get": {
+        "summary": "The queue as the Neo4j projection holds it, newest first",
+        "parameters": [
+            {"name": "status", "in": "query",
+             "schema": {"type": "string", "enum": list(STATUSES)}},
+            {"name": "offset", "in": "query",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                        "default": 50}},
+        ],
+        "responses": {"200": _json(_ref("QueuePage"), "One page of tasks."),
+                      "400": _error("A bad status, offset or limit."),
+                      "503": _error("Neo4j did not answer.")},
+    }},
+    "/api/v1/norms": {"get": {
+        "summary": "Norms in the registry graph, by code",
+        "parameters": [
+            {"name": "status", "in": "query",
+             "schema": {"type": "string", "enum": ["active", "superseded"]}},
+            {"name": "kind", "in": "query",
+             "schema": {"type": "string", "enum": ["SP", "GOST"]}},
+            {"name": "offset", "in": "query",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+                        "default": 100}},
+        ],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "norms": {"type": "array", "items": _ref("Norm")},
+            "total": {"type": "integer"}}}, "One page of norms."),
+            "400": _error("A bad status, kind, offset or limit."),
+            "503": _error("Neo4j did not answer.")},
+    }},
+    "/api/v1/norms/{code}": {"get": {
+        "summary": "One norm, what superseded it and the runs that changed it",
+        "parameters": [{"name": "code", "in": "path", "required": True,
+                        "description": "The norm code, URL-encoded",
+                        "schema": {"type": "string"}}],
+        "responses": {"200": _json(_ref("Norm"), "The norm."),
+                      "404": _error("No norm with that code."),
+                      "503": _error("Neo4j did not answer.")},
+    }},
+    "/healthz": {"get": {
+        "summary": "Whether Redis and Neo4j answer",
+        "responses": {"200": _json({"type": "object"}, "Both answer."),
+                      "503": _json({"type": "object"}, "One of them does not.")},
+    }},
+    "/openapi.json": {"get": {
+        "summary": "This document",
+        "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
+    }},
+    "/": {"get": {
+        "summary": "The live dashboard page",
+        "responses": {"200": {"description": "HTML",
+                              "content": {"text/html": {}}}},
+    }},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Bldr Queue", "version": "1"},
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+}
