@@ -22,13 +22,15 @@ SCHEMA = (
     "CREATE CONSTRAINT task_id IF NOT EXISTS FOR (t:Task) REQUIRE t.id IS UNIQUE",
     "CREATE INDEX task_status IF NOT EXISTS FOR (t:Task) ON (t.status)",
     "CREATE INDEX task_submitted IF NOT EXISTS FOR (t:Task) ON (t.submitted_at)",
+    "CREATE INDEX task_ordinal IF NOT EXISTS FOR (t:Task) ON (t.ordinal)",
 )
 
 APPLY_CHANGES = """
 UNWIND $rows AS row
 MERGE (t:Task {id: row.id})
 WITH t, row WHERE coalesce(t.version, 0) < row.version
-SET t += row.properties, t.version = row.version, t.position = row.position
+SET t += row.properties, t.version = row.version, t.position = row.position,
+    t.ordinal = row.ordinal
 """
 
 QUEUE_PAGE = """
@@ -36,6 +38,12 @@ MATCH (t:Task)
 WHERE $status IS NULL OR t.status = $status
 WITH t ORDER BY t.submitted_at DESC, t.id
 SKIP $offset LIMIT $limit
+RETURN t {.*} AS task
+"""
+
+CHANGED_SINCE = """
+MATCH (t:Task) WHERE t.ordinal > $ordinal
+WITH t ORDER BY t.ordinal LIMIT $limit
 RETURN t {.*} AS task
 """
 
@@ -68,6 +76,12 @@ class Neo4jQueueGraph:
         counts = {r["status"]: r["n"] for r in self._run(QUEUE_COUNTS)}
         total = counts.get(status, 0) if status else sum(counts.values())
         return QueuePage([_readable(r["task"]) for r in records], total, counts)
+
+    def changed_since(self, ordinal: int, limit: int) -> list[dict[str, Any]]:
+        """Tasks whose last projected event lies after stream ``ordinal``, oldest
+        change first: what a client that saw up to ``ordinal`` has missed."""
+        records = self._run(CHANGED_SINCE, ordinal=ordinal, limit=limit)
+        return [_readable(r["task"]) for r in records]
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         records = self._run("MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id)

@@ -59,6 +59,7 @@ class TaskSubmitted(Event):
     arguments: dict[str, Any] = field(default_factory=dict)
     priority: str = "normal"
     idempotency_key: str = ""
+    retry_of: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +94,49 @@ class TaskFailed(Event):
     message: str
     attempt: int = 1
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskCancelRequested(Event):
+    """Someone asked to stop the task; it holds even while no worker is online."""
+
+    type_name: ClassVar[str] = "TaskCancelRequested"
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskCancelled(Event):
+    """The task stopped for good at a safe point (or before it ever ran)."""
+
+    type_name: ClassVar[str] = "TaskCancelled"
+
+    reason: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskRetryScheduled(Event):
+    """An attempt failed in a way worth retrying; the next one waits ``delay_s``."""
+
+    type_name: ClassVar[str] = "TaskRetryScheduled"
+
+    attempt: int
+    delay_s: float
+    retry_at: str
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskDeadLettered(Event):
+    """The task used up its attempts; it waits for a person."""
+
+    type_name: ClassVar[str] = "TaskDeadLettered"
+
+    attempts: int
+    error_type: str
+    message: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,6 +190,10 @@ TASK_EVENTS: tuple[type[Event], ...] = (
     TaskProgressed,
     TaskSucceeded,
     TaskFailed,
+    TaskCancelRequested,
+    TaskCancelled,
+    TaskRetryScheduled,
+    TaskDeadLettered,
 )
 NORM_EVENTS: tuple[type[Event], ...] = (NormRegistered, NormRevised, NormSuperseded)
 EVENT_TYPES: dict[str, type[Event]] = {

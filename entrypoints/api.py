@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,11 @@ from domain.errors import (
 from entrypoints import openapi, views
 from entrypoints.bootstrap import Container
 from entrypoints.settings import Settings
+from projections import queue_view
 
 logger = logging.getLogger(__name__)
 
+STREAM_ID = re.compile(r"\d{1,15}-\d{1,9}")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 UNAVAILABLE = (EventStoreError, GraphError, TaskQueueError, redis.RedisError)
 
@@ -134,11 +137,25 @@ class QueueResource:
         status = _choice(req, "status", views.STATUSES)
         offset = req.get_param_as_int("offset", min_value=0, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
+        since = req.get_param("since")
+        if since is not None:
+            resp.media = self._since(since, limit)
+            return
 
         page = self._c.queue_graph.page(status, offset, limit)
 
         resp.media = {"tasks": page.tasks, "total": page.total, "counts": page.counts,
                       "offset": offset, "limit": limit}
+
+    def _since(self, since: str, limit: int) -> dict[str, Any]:
+        if not STREAM_ID.fullmatch(since):
+            raise falcon.HTTPBadRequest(
+                title="Bad position",
+                description="'since' must be a stream position such as 1733212800000-0",
+            )
+        tasks = self._c.queue_graph.changed_since(queue_view.ordinal(since), limit)
+        return {"tasks": tasks, "since": since, "limit": limit,
+                "complete": len(tasks) < limit}
 
 
 class NormsResource:

@@ -152,6 +152,9 @@ PATHS: dict[str, Any] = {
             {"name": "limit", "in": "query",
              "schema": {"type": "integer", "minimum": 1, "maximum": 500,
                         "default": 50}},
+            {"name": "since", "in": "query", "schema": {"type": "string"},
+             "description": "A stream position: instead of a page, the tasks "
+             "changed after it, oldest change first (catching up after a gap)."},
         ],
         "responses": {"200": _json(_ref("QueuePage"), "One page of tasks."),
                       "400": _error("A bad status, offset or limit."),

@@ -13,18 +13,13 @@ from typing import Any
 
 from domain import events as ev
 from domain.ports import RecordedEvent
+from projections.queue_view import ordinal
 
 KINDS = {
     ev.NormRegistered: "registered",
     ev.NormRevised: "revised",
     ev.NormSuperseded: "superseded",
 }
-
-
-def ordinal(position: str) -> int:
-    """A stream id as one increasing integer (milliseconds, then sequence)."""
-    millis, _, sequence = position.partition("-")
-    return int(millis) * 1_000_000 + int(sequence or 0)
 
 
 @dataclass

@@ -30,6 +30,7 @@ class TaskChange:
             "id": self.task_id,
             "version": self.version,
             "position": self.position,
+            "ordinal": ordinal(self.position),
             "properties": self.properties,
         }
 
@@ -76,6 +77,13 @@ def properties_of(event: ev.Event) -> dict[str, Any]:
                     "error": json.dumps(error, ensure_ascii=False),
                     "report": json.dumps(event.report, ensure_ascii=False)}
     return {}
+
+
+def ordinal(position: str) -> int:
+    """A stream id as one increasing integer (milliseconds, then sequence), so that
+    positions compare as numbers."""
+    millis, _, sequence = position.partition("-")
+    return int(millis) * 1_000_000 + int(sequence or 0)
 
 
 def timestamp(event: ev.Event) -> str:
