@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps clean
+.PHONY: run test system-deps vendor clean
 
 run: $(STAMP)
 	$(VENV)/bin/bldr run
@@ -12,12 +12,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/pytest
 
-# redis-server comes from Debian; Java 17 and Maven fetch and run Neo4j.
+# redis-server comes from Debian; Java 17 and Maven fetch and run Neo4j; the browser
+# tests drive Debian's chromium.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -29,6 +31,11 @@ $(STAMP): setup.cfg pyproject.toml | system-deps
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# The dashboard's browser libraries, refreshed from npm at the versions in
+# entrypoints/static/package-lock.json.
+vendor:
+	entrypoints/static/refresh-vendor.sh
 
 clean:
 	rm -rf $(VENV) var *.egg-info
