@@ -49,6 +49,13 @@ RETURN t {.*} AS task
 
 QUEUE_COUNTS = "MATCH (t:Task) RETURN t.status AS status, count(*) AS n"
 
+# finished_at is a fixed-width UTC ISO string, so text order is time order and its
+# first 16 characters name the minute.
+FINISHED_PER_MINUTE = """
+MATCH (t:Task) WHERE t.finished_at >= $since
+RETURN substring(t.finished_at, 0, 16) AS minute, t.status AS status, count(*) AS n
+"""
+
 
 @dataclass(frozen=True)
 class QueuePage:
@@ -82,6 +89,12 @@ class Neo4jQueueGraph:
         change first: what a client that saw up to ``ordinal`` has missed."""
         records = self._run(CHANGED_SINCE, ordinal=ordinal, limit=limit)
         return [_readable(r["task"]) for r in records]
+
+    def finished_per_minute(self, since: str) -> list[tuple[str, str, int]]:
+        """How many tasks finished at or after ``since`` (UTC ISO time), as
+        ``(minute, status, count)`` with the minute as ``YYYY-MM-DDTHH:MM``."""
+        records = self._run(FINISHED_PER_MINUTE, since=since)
+        return [(r["minute"], r["status"], r["n"]) for r in records]
 
     def task(self, task_id: str) -> dict[str, Any] | None:
         records = self._run("MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id)

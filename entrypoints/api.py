@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,38 @@ class QueueResource:
                 "complete": len(tasks) < limit}
 
 
+class ThroughputResource:
+    """Tasks finished per minute over the last ``minutes``, oldest minute first."""
+
+    def __init__(self, container: Container):
+        self._c = container
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        minutes = req.get_param_as_int("minutes", min_value=1, max_value=1440,
+                                       default=60)
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        first = now - timedelta(minutes=minutes - 1)
+
+        rows = self._c.queue_graph.finished_per_minute(first.isoformat())
+
+        resp.media = {"minutes": minutes,
+                      "per_minute": per_minute(first, minutes, rows)}
+
+
+def per_minute(first: datetime, minutes: int, rows) -> list[dict[str, Any]]:
+    """One entry per minute from ``first``, minutes without finished tasks included."""
+    counts: dict[str, dict[str, int]] = {}
+    for minute, status, n in rows:
+        counts.setdefault(minute, {})[status] = n
+    entries = []
+    for index in range(minutes):
+        start = first + timedelta(minutes=index)
+        by_status = counts.get(start.strftime("%Y-%m-%dT%H:%M"), {})
+        entries.append({"minute": start.isoformat(),
+                        "finished": sum(by_status.values()), "by_status": by_status})
+    return entries
+
+
 class NormsResource:
     def __init__(self, container: Container):
         self._c = container
@@ -300,6 +333,7 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/v1/tasks/{task_id}", TaskResource(container))
     app.add_route("/api/v1/tasks/{task_id}/events", TaskEventsResource(container))
     app.add_route("/api/v1/queue", QueueResource(container))
+    app.add_route("/api/v1/queue/throughput", ThroughputResource(container))
     app.add_route("/api/v1/norms", NormsResource(container))
     app.add_route("/api/v1/norms/{code}", NormResource(container))
     app.add_error_handler(Exception, _unavailable)

@@ -85,6 +85,18 @@ SCHEMAS: dict[str, Any] = {
             "data": {"type": "object"},
         },
     },
+    "Throughput": {
+        "type": "object",
+        "properties": {
+            "minutes": {"type": "integer"},
+            "per_minute": {"type": "array", "items": {"type": "object", "properties": {
+                "minute": {"type": "string", "format": "date-time",
+                           "description": "start of the minute, UTC"},
+                "finished": {"type": "integer"},
+                "by_status": {"type": "object",
+                              "additionalProperties": {"type": "integer"}}}}},
+        },
+    },
     "Norm": {
         "type": "object",
         "properties": {
@@ -158,6 +170,18 @@ PATHS: dict[str, Any] = {
         ],
         "responses": {"200": _json(_ref("QueuePage"), "One page of tasks."),
                       "400": _error("A bad status, offset or limit."),
+                      "503": _error("Neo4j did not answer.")},
+    }},
+    "/api/v1/queue/throughput": {"get": {
+        "summary": "Tasks finished per minute, oldest minute first",
+        "parameters": [
+            {"name": "minutes", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1440,
+                        "default": 60},
+             "description": "How many minutes back, the current one included."},
+        ],
+        "responses": {"200": _json(_ref("Throughput"), "One entry per minute."),
+                      "400": _error("A bad number of minutes."),
                       "503": _error("Neo4j did not answer.")},
     }},
     "/api/v1/norms": {"get": {
