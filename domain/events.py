@@ -199,3 +199,43 @@ NORM_EVENTS: tuple[type[Event], ...] = (NormRegistered, NormRevised, NormSuperse
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name: cls for cls in TASK_EVENTS + NORM_EVENTS
 }
+
+SYSTEM_TASK_ID = "system"
+"""The history that operations on the whole system (not on one task) belong to."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectionsReplayed(Event):
+    """The views were rebuilt from the history, or rebuilt aside and compared."""
+
+    type_name: ClassVar[str] = "ProjectionsReplayed"
+
+    mode: str
+    from_position: str
+    to_position: str
+    events: int
+    differences: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamArchived(Event):
+    """The history up to ``last_position`` was written to an archive and removed
+    from the live stream; ``last_hash`` lets the rest of the chain be checked."""
+
+    type_name: ClassVar[str] = "StreamArchived"
+
+    archive: str
+    first_position: str
+    last_position: str
+    last_hash: str
+    events: int
+    sha256: str
+
+
+SYSTEM_EVENTS: tuple[type[Event], ...] = (ProjectionsReplayed, StreamArchived)
+EVENT_TYPES.update({cls.type_name: cls for cls in SYSTEM_EVENTS})
+
+
+def is_system(event: Event) -> bool:
+    """Whether ``event`` records an operation on the system rather than a task."""
+    return isinstance(event, SYSTEM_EVENTS)
