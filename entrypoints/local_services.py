@@ -1,17 +1,11 @@
 """Redis and Neo4j as local child processes, for the test harness and ``bldr run``.
 
-Neither needs Docker. Each service listens on 127.0.0.1 only, keeps its files under the
-data dir it is given and writes its output to a log file there:
-
-- Redis: ``redis-server`` from the PATH; its log is ``DATA_DIR/redis.log``.
-- Neo4j Community: embedded in ``neo4j/Launcher.java``, run by ``java`` (from
-  ``$JAVA_HOME`` when set) on jars that Maven fetches once into a cache dir. The store
-  is under ``DATA_DIR/data``, Neo4j's own logs under ``DATA_DIR/logs``, and the
-  launcher's output in ``DATA_DIR/logs/launcher.log``.
-
-Readiness is polled against a deadline; a service that exits or stays silent raises
-``LocalServiceError`` with the tail of its log. This module reads two environment
-variables and no others: ``BLDR_CACHE_DIR`` and ``JAVA_HOME``.
+No Docker: each service listens on 127.0.0.1 only and keeps its files and its log in
+the data dir it is given (``redis.log``; for Neo4j ``logs/launcher.log`` beside Neo4j's
+own logs). Neo4j Community runs embedded in ``neo4j/Launcher.java`` on jars that Maven
+fetches once into a cache dir. A service that exits during its start or is not ready
+in time raises ``LocalServiceError`` with the tail of its log. The only environment
+variables read here are ``BLDR_CACHE_DIR`` and ``JAVA_HOME``.
 """
 
 from __future__ import annotations
@@ -30,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import DEVNULL, PIPE, STDOUT
 
 import neo4j
 import neo4j.exceptions
@@ -55,9 +50,21 @@ _UNIT_BYTES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 # The heap starts small and grows to -Xmx only if needed: this keeps the resident size
 # of a mostly idle development database near 300 MB instead of the full heap.
 _INITIAL_HEAP_BYTES = 128 << 20
-# The module opens that Neo4j's own launcher adds: without them the page cache falls
-# back to slower buffers and the transaction log cannot advise the kernel on file use.
-_JVM_OPENS = ("java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.io")
+# The module flags that Neo4j's own launcher adds. Without the opens the page cache
+# falls back to slower buffers and the transaction log cannot advise the kernel on file
+# use; native access only silences JNA's warnings on Java 22 and newer.
+_JVM_MODULE_FLAGS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+)
+# Class files for Java 17, the oldest runtime Neo4j 5.26 supports, so that a newer
+# $JAVA_HOME at compile time cannot lock out Java 17 later.
+_JAVAC_FLAGS = ("--release", "17", "-proc:none", "-nowarn")
+
+# Whether a starting service is ready: it gets the service and where its log began.
+_Probe = Callable[["RunningService", int], bool]
 
 
 class LocalServiceError(Exception):
@@ -122,35 +129,32 @@ def start_redis(
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [_program("redis-server"), *_redis_options(data_dir, port, persistent)]
+    url = f"redis://{HOST}:{port}/0"
     # One try per poll: redis-py's default retries would stretch each poll to seconds.
-    client = redis.Redis(
-        host=HOST, port=port, socket_timeout=1, socket_connect_timeout=1,
-        retry=Retry(NoBackoff(), 0),
-    )
+    retry = Retry(NoBackoff(), 0)
 
-    def answers(service: RunningService, log_start: int) -> bool:
-        return _redis_answers(client, service.process.pid)
+    with redis.Redis(HOST, port, socket_timeout=1, retry=retry) as client:
 
-    try:
-        url = f"redis://{HOST}:{port}/0"
+        def answers(service: RunningService, log_start: int) -> bool:
+            return _redis_answers(client, service.process.pid)
+
         log_path = data_dir / "redis.log"
         return _start("redis", url, argv, log_path, answers, REDIS_READY_TIMEOUT)
-    finally:
-        client.close()
 
 
 def neo4j_classpath(cache_dir: Path) -> Path:
     """Return ``cache_dir/neo4j-VERSION/lib`` after making sure it holds every jar.
 
     Maven fills the folder on first use; a marker written after it succeeds tells a
-    complete folder from one left behind by an interrupted download, which is redone.
+    complete folder from one left behind by an interrupted download, which is redone,
+    as it is when the shipped pom.xml changes.
     """
     home = _neo4j_home(cache_dir)
     lib = home / "lib"
-    if (home / _LIB_MARKER).is_file():
+    if _lib_is_complete(home, lib):
         return lib
     with _locked(home):
-        if not (home / _LIB_MARKER).is_file():
+        if not _lib_is_complete(home, lib):
             _fetch_neo4j_jars(home, lib)
     return lib
 
@@ -184,27 +188,14 @@ def start_neo4j(
 
 
 def _start(
-    name: str,
-    url: str,
-    argv: list[str],
-    log_path: Path,
-    answers: Callable[[RunningService, int], bool],
-    timeout: float,
+    name: str, url: str, argv: list[str], log_path: Path, ready: _Probe, timeout: float
 ) -> RunningService:
-    """Spawn ``argv`` and wait until ``answers`` says the service is up."""
+    """Spawn ``argv`` and wait until ``ready`` says the service is up."""
     started = time.monotonic()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_start = log_path.stat().st_size if log_path.exists() else 0
-    with log_path.open("ab") as log:
-        # A session of its own: a Ctrl-C in the terminal reaches only the owner, which
-        # then stops its services in order instead of having them die under it.
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    log_start, process = _spawn(argv, log_path)
     service = RunningService(name, url, process, log_path)
     try:
-        _await_ready(service, log_start, answers, timeout)
+        _await_ready(service, log_start, ready, timeout)
     except BaseException:
         service.stop(timeout=10)
         raise
@@ -212,19 +203,27 @@ def _start(
     return service
 
 
+def _spawn(argv: list[str], log_path: Path) -> tuple[int, subprocess.Popen[bytes]]:
+    """Run ``argv`` with its output appended to ``log_path``; return where it starts."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_start = log_path.stat().st_size if log_path.exists() else 0
+    with log_path.open("ab") as log:
+        # The owner's process group: a Ctrl-C reaches the service too, so it shuts
+        # down cleanly even when the owner dies before it can call stop().
+        process = subprocess.Popen(argv, stdin=DEVNULL, stdout=log, stderr=STDOUT)
+    return log_start, process
+
+
 def _await_ready(
-    service: RunningService,
-    log_start: int,
-    answers: Callable[[RunningService, int], bool],
-    timeout: float,
+    service: RunningService, log_start: int, ready: _Probe, timeout: float
 ) -> None:
-    """Poll ``answers`` until true; fail when the process exits or time runs out."""
+    """Poll ``ready`` until true; fail when the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         code = service.process.poll()
         if code is not None:
             raise _start_failed(service, log_start, f"exited with code {code}")
-        if answers(service, log_start):
+        if ready(service, log_start):
             return
         if time.monotonic() > deadline:
             what = f"was not ready after {timeout:.0f} s"
@@ -235,17 +234,13 @@ def _await_ready(
 def _start_failed(
     service: RunningService, log_start: int, what: str
 ) -> LocalServiceError:
-    tail = _log_tail(service.log_path, log_start)
+    # Only what this run wrote: earlier runs append to the same log.
+    lines = _read_log(service.log_path, log_start).splitlines()[-LOG_TAIL_LINES:]
+    tail = "\n".join(lines) if lines else "(the log is empty)"
     return LocalServiceError(
         f"{service.name} on {service.url} {what}; "
         f"last lines of {service.log_path}:\n{tail}"
     )
-
-
-def _log_tail(log_path: Path, start: int) -> str:
-    """The last lines this run wrote to ``log_path`` (earlier runs append to it too)."""
-    lines = _read_log(log_path, start).splitlines()[-LOG_TAIL_LINES:]
-    return "\n".join(lines) if lines else "(the log is empty)"
 
 
 def _read_log(log_path: Path, start: int) -> str:
@@ -276,7 +271,7 @@ def _redis_answers(client: redis.Redis, pid: int) -> bool:
 def _neo4j_answers(
     driver: neo4j.Driver, log_path: Path, log_start: int, url: str
 ) -> bool:
-    """Whether the launcher reported ready and a Bolt session can be opened.
+    """Whether the launcher reported ready and a Bolt connection can be opened.
 
     The launcher's line comes first so that a foreign server on the port is never
     mistaken for ours: the launcher prints it only after it bound the port itself.
@@ -297,13 +292,10 @@ def _jvm_options(heap: str) -> list[str]:
         raise ValueError(f"heap must look like 512m or 1g, not {heap!r}")
     size = int(match.group(1)) * _UNIT_BYTES[match.group(2).lower()]
     initial = heap if size <= _INITIAL_HEAP_BYTES else f"{_INITIAL_HEAP_BYTES >> 20}m"
-    opens = [f"--add-opens={module}=ALL-UNNAMED" for module in _JVM_OPENS]
     # The serial collector: no collector threads competing for two cores, and a smaller
     # footprint than G1, whose pause-time goals matter little to a development database.
-    return [
-        f"-Xms{initial}", f"-Xmx{heap}", "-XX:+UseSerialGC",
-        "-Dlog4j2.disable.jmx=true", *opens,
-    ]
+    gc_and_logging = ["-XX:+UseSerialGC", "-Dlog4j2.disable.jmx=true"]
+    return [f"-Xms{initial}", f"-Xmx{heap}", *gc_and_logging, *_JVM_MODULE_FLAGS]
 
 
 def _neo4j_home(cache_dir: Path) -> Path:
@@ -312,32 +304,47 @@ def _neo4j_home(cache_dir: Path) -> Path:
     return home
 
 
+def _lib_is_complete(home: Path, lib: Path) -> bool:
+    """Whether Maven finished filling ``lib`` from the pom.xml shipped now."""
+    marker = home / _LIB_MARKER
+    if not marker.is_file() or not (lib / f"neo4j-{NEO4J_VERSION}.jar").is_file():
+        return False
+    return marker.read_text() == _lib_marker_text()
+
+
+def _lib_marker_text() -> str:
+    pom = (_NEO4J_FILES / "pom.xml").read_bytes()
+    return f"neo4j {NEO4J_VERSION}, pom.xml {hashlib.sha256(pom).hexdigest()[:12]}\n"
+
+
 def _fetch_neo4j_jars(home: Path, lib: Path) -> None:
     """Run Maven with the shipped pom.xml to copy the Neo4j jars into ``lib``."""
     started = time.monotonic()
-    shutil.rmtree(lib, ignore_errors=True)
     pom = home / "pom.xml"
     shutil.copyfile(_NEO4J_FILES / "pom.xml", pom)
+    maven = [_program("mvn"), "-q", "-B", "-Dstyle.color=never", "-f", str(pom)]
+    maven += ["dependency:copy-dependencies", f"-Dneo4j.version={NEO4J_VERSION}"]
     logger.info("fetching Neo4j %s jars with Maven into %s", NEO4J_VERSION, lib)
 
-    argv = [_program("mvn"), "-q", "-B", "-Dstyle.color=never", "-f", str(pom)]
-    argv += ["dependency:copy-dependencies", f"-DoutputDirectory={lib}"]
-    argv += [f"-Dneo4j.version={NEO4J_VERSION}"]
-    _run_tool(argv, f"Maven could not fetch Neo4j {NEO4J_VERSION}", MAVEN_TIMEOUT)
+    def copy_jars(into: Path) -> None:
+        argv = [*maven, f"-DoutputDirectory={into}"]
+        _run_tool(argv, f"Maven could not fetch Neo4j {NEO4J_VERSION}", MAVEN_TIMEOUT)
 
+    _build_folder(lib, copy_jars)
+    (home / _LIB_MARKER).write_text(_lib_marker_text())
     jars = len(list(lib.glob("*.jar")))
-    (home / _LIB_MARKER).write_text(f"neo4j {NEO4J_VERSION}: {jars} jars\n")
     logger.info("fetched %d jars in %.0f s", jars, time.monotonic() - started)
 
 
 def _launcher_classes(home: Path, lib: Path) -> Path:
-    """Compile Launcher.java once per version of its source; return the class folder.
+    """Compile Launcher.java once per version of it and the flags; return the folder.
 
     Compiled classes start about three seconds faster than java's source-file mode,
     which compiles the launcher again at every start.
     """
     source = _NEO4J_FILES / "Launcher.java"
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    recipe = source.read_bytes() + " ".join(_JAVAC_FLAGS).encode()
+    digest = hashlib.sha256(recipe).hexdigest()[:12]
     classes = home / f"launcher-{digest}"
     if (classes / "Launcher.class").is_file():
         return classes
@@ -348,25 +355,40 @@ def _launcher_classes(home: Path, lib: Path) -> Path:
 
 
 def _compile(source: Path, lib: Path, classes: Path) -> None:
-    # Compiled aside and renamed, so a half-written class folder is never used.
-    scratch = Path(tempfile.mkdtemp(prefix=".launcher-", dir=classes.parent))
-    argv = [_java_program("javac"), "-proc:none", "-nowarn", "-d", str(scratch)]
-    argv += ["-cp", str(lib / "*"), str(source)]
-    try:
+    javac = [_java_program("javac"), *_JAVAC_FLAGS, "-cp", str(lib / "*")]
+
+    def compile_into(into: Path) -> None:
+        argv = [*javac, "-d", str(into), str(source)]
         _run_tool(argv, "javac could not compile the Neo4j launcher", JAVAC_TIMEOUT)
-        shutil.rmtree(classes, ignore_errors=True)
-        scratch.rename(classes)
+
+    _build_folder(classes, compile_into)
+
+
+def _build_folder(target: Path, build: Callable[[Path], None]) -> None:
+    """Let ``build`` fill a scratch folder, then put that in the place of ``target``.
+
+    A failed or killed build never leaves a partial ``target``, and a JVM running from
+    the old files keeps those it has open. Callers hold the lock of the parent folder,
+    so scratch folders found there are leftovers of killed builds.
+    """
+    for leftover in target.parent.glob(".scratch-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".scratch-", dir=target.parent))
+    retired = scratch.with_name(f"{scratch.name}-retired")
+    try:
+        build(scratch)
+        if target.exists():
+            target.rename(retired)
+        scratch.rename(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _run_tool(argv: list[str], failure: str, timeout: float) -> None:
     """Run a build tool; if it fails, raise LocalServiceError with its output."""
     try:
-        done = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, timeout=timeout, check=False,
-        )
+        done = subprocess.run(argv, stdout=PIPE, stderr=STDOUT, timeout=timeout)
     except subprocess.TimeoutExpired as error:
         message = f"{failure}: no result after {timeout:.0f} s"
         raise LocalServiceError(message) from error
@@ -402,7 +424,4 @@ def _locked(folder: Path) -> Iterator[None]:
     """
     with (folder / ".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield  # closing the file releases the lock

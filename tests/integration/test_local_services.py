@@ -1,8 +1,9 @@
-"""Local Redis and Neo4j start on free ports, serve, stop cleanly and keep their data."""
+"""Local Redis and Neo4j start on free ports, serve, stop cleanly, keep their data."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,14 @@ def taken_port() -> Iterator[int]:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         yield holder.getsockname()[1]
+
+
+@pytest.fixture
+def own_cache(tmp_path) -> Iterator[Path]:
+    """An empty cache dir, removed afterwards: its jars take about 120 MB."""
+    cache = tmp_path / "cache"
+    yield cache
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 def is_gone(process_id: int) -> bool:
@@ -120,14 +129,14 @@ def test_neo4j_answers_cypher_and_keeps_a_node_across_a_restart(tmp_path, starte
     data_dir = tmp_path / "neo4j"
     first = start_neo4j(data_dir, default_cache_dir())
     started.append(first)
-
     answer = run_cypher(first.url, "RETURN 1 AS one")
     run_cypher(first.url, "CREATE (:Norm {code: 'SP 70.13330'})")
+
     first.stop()
     second = start_neo4j(data_dir, default_cache_dir())
     started.append(second)
-    codes = run_cypher(second.url, "MATCH (n:Norm) RETURN n.code AS code")
 
+    codes = run_cypher(second.url, "MATCH (n:Norm) RETURN n.code AS code")
     assert answer[0]["one"] == 1
     assert [record["code"] for record in codes] == ["SP 70.13330"]
     assert "neo4j stopped" in first.log_path.read_text()
@@ -150,15 +159,17 @@ def test_neo4j_heap_size_is_checked_before_anything_starts(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
-def test_an_interrupted_jar_download_is_done_again(tmp_path):
-    home = tmp_path / "cache" / f"neo4j-{NEO4J_VERSION}"
+def test_an_interrupted_jar_download_is_done_again(own_cache):
+    home = own_cache / f"neo4j-{NEO4J_VERSION}"
     (home / "lib").mkdir(parents=True)
     (home / "lib" / "neo4j-kernel-half-written.jar").write_bytes(b"PK")
+    (home / ".scratch-of-a-killed-download").mkdir()
 
-    lib = neo4j_classpath(tmp_path / "cache")
+    lib = neo4j_classpath(own_cache)
 
     assert lib == home / "lib"
     assert (lib / f"neo4j-{NEO4J_VERSION}.jar").is_file()
     assert (lib / f"neo4j-bolt-{NEO4J_VERSION}.jar").is_file()
     assert not (lib / "neo4j-kernel-half-written.jar").exists()
     assert (home / "lib.complete").is_file()
+    assert not (home / ".scratch-of-a-killed-download").exists()
