@@ -12,6 +12,7 @@ from domain import events as ev
 from domain.errors import VersionConflictError
 from domain.norms import Norm
 from domain.ports import EventStore, RecordedEvent
+from domain.tasks import Task, fold
 
 
 class InMemoryEventStore(EventStore):
@@ -39,6 +40,7 @@ class InMemoryEventStore(EventStore):
         events: Sequence[ev.Event],
         expected_version: int,
         norms: Mapping[str, Norm] | None = None,
+        state: Task | None = None,
     ) -> list[RecordedEvent]:
         numbered = [
             e.at_version(expected_version + i) for i, e in enumerate(events, start=1)
@@ -55,6 +57,13 @@ class InMemoryEventStore(EventStore):
     def known_norms(self) -> dict[str, Norm]:
         with self._lock:
             return dict(self._norms)
+
+    def task(self, task_id: str) -> Task | None:
+        return fold(r.event for r in self.history(task_id))
+
+    def version(self, task_id: str) -> int:
+        with self._lock:
+            return len(self._by_task.get(task_id, []))
 
     def all_events(self) -> list[RecordedEvent]:
         with self._lock:

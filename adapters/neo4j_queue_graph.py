@@ -15,6 +15,7 @@ from typing import Any
 import neo4j
 
 from adapters.neo4j_client import GraphError, run_query
+from adapters.neo4j_projection_space import LIVE, LabelSpace
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ MERGE (t:Task {id: row.id})
 WITH t, row WHERE coalesce(t.version, 0) < row.version
 SET t += row.properties, t.version = row.version, t.position = row.position,
     t.ordinal = row.ordinal
+WITH t WHERE coalesce(t.retry_of, '') <> ''
+MERGE (old:Task {id: t.retry_of})
+MERGE (t)-[:RETRY_OF]->(old)
 """
 
 QUEUE_PAGE = """
@@ -45,6 +49,14 @@ CHANGED_SINCE = """
 MATCH (t:Task) WHERE t.ordinal > $ordinal
 WITH t ORDER BY t.ordinal LIMIT $limit
 RETURN t {.*} AS task
+"""
+
+QUEUED_AHEAD = """
+MATCH (me:Task {id: $id})
+MATCH (t:Task {status: 'queued'})
+WHERE t.id <> me.id AND coalesce(t.retry_at, '') = ''
+  AND t.priority IN $ahead AND t.submitted_at <= me.submitted_at
+RETURN count(t) AS n
 """
 
 QUEUE_COUNTS = "MATCH (t:Task) RETURN t.status AS status, count(*) AS n"
@@ -65,9 +77,11 @@ class QueuePage:
 
 
 class Neo4jQueueGraph:
-    def __init__(self, driver: neo4j.Driver, database: str = "neo4j"):
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j",
+                 space: LabelSpace = LIVE):
         self._driver = driver
         self._database = database
+        self._space = space
 
     def ensure_schema(self) -> None:
         for statement in SCHEMA:
@@ -96,6 +110,11 @@ class Neo4jQueueGraph:
         records = self._run(FINISHED_PER_MINUTE, since=since)
         return [(r["minute"], r["status"], r["n"]) for r in records]
 
+    def queued_ahead(self, task_id: str, priorities: list[str]) -> int:
+        """Queued tasks of ``priorities`` submitted no later than ``task_id``."""
+        records = self._run(QUEUED_AHEAD, id=task_id, ahead=priorities)
+        return records[0]["n"] if records else 0
+
     def task(self, task_id: str) -> dict[str, Any] | None:
         records = self._run("MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id)
         return _readable(records[0]["task"]) if records else None
@@ -104,7 +123,8 @@ class Neo4jQueueGraph:
         self._run("RETURN 1")
 
     def _run(self, query: str, **params: Any) -> list[neo4j.Record]:
-        return run_query(self._driver, self._database, query, params)
+        return run_query(self._driver, self._database, self._space.cypher(query),
+                         params)
 
 
 def _readable(node: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,12 @@ class Command:
     priority: str = "normal"
     correlation_id: str = ""
 
+    task_type = ""
+
+    def arguments(self) -> dict:
+        """What the task runs with, as recorded in its submission."""
+        return {}
+
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateNorms(Command):

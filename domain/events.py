@@ -94,6 +94,7 @@ class TaskFailed(Event):
     message: str
     attempt: int = 1
     report: dict[str, Any] = field(default_factory=dict)
+    trace: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +127,7 @@ class TaskRetryScheduled(Event):
     retry_at: str
     error_type: str
     message: str
+    trace: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +139,7 @@ class TaskDeadLettered(Event):
     attempts: int
     error_type: str
     message: str
+    trace: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

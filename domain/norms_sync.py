@@ -7,14 +7,13 @@ is due. A run that finds nothing new appends no norm events.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, ContextManager
+from typing import Any
 
 from domain import events as ev
 from domain import norms as nm
-from domain.services import TaskRun
+from domain.task_run import TaskRun
 
 BATCH = 500
 
@@ -33,24 +32,20 @@ class NormsSyncError(Exception):
 
 
 def sync_norms(
-    run: TaskRun,
-    sources: Sequence[str],
-    read: ReadCatalogue,
-    exclusive: Callable[[], ContextManager[Any]] = contextlib.nullcontext,
+    run: TaskRun, sources: Sequence[str], read: ReadCatalogue
 ) -> dict[str, Any]:
     """Apply ``sources`` in order to the registry; the report of what changed.
 
-    ``exclusive`` holds the registry for this run alone, so two runs never
-    interleave and their result is that of running them one after the other."""
+    The caller holds the registry for this run alone (the task type runs one at
+    a time), so the registry read at the start stays true until the end."""
     started = time.monotonic()
-    with exclusive():
-        totals = _Totals()
-        known = dict(run.store.known_norms())
-        try:
-            for index, source in enumerate(sources):
-                _sync_one(run, known, read, source, (index, len(sources)), totals)
-        except Exception as exc:
-            raise NormsSyncError(exc, totals.report(started)) from exc
+    totals = _Totals()
+    known = dict(run.store.known_norms())
+    try:
+        for index, source in enumerate(sources):
+            _sync_one(run, known, read, source, (index, len(sources)), totals)
+    except Exception as exc:
+        raise NormsSyncError(exc, totals.report(started)) from exc
     return totals.report(started)
 
 
@@ -61,14 +56,15 @@ def _sync_one(run, known, read, source, place, totals: _Totals) -> None:
     def on_progress(done: int, total: int) -> None:
         position.update(done=done, total=total)
 
-    comparison = nm.compare(known, read(source, on_progress))
-    for chunk in _chunks(comparison, BATCH):
+    recorded = totals.start(source)
+    for chunk in _chunks(nm.compare(known, read(source, on_progress)), BATCH):
         facts, changed = _facts(run.task_id, chunk)
-        known.update(changed)
         fraction = position["done"] / position["total"] if position["total"] else 0
         percent = 100.0 * (index + fraction) / count
-        run.record(facts, changed, (percent, totals.rows + comparison.report.rows, 0))
-    totals.add(source, comparison.report)
+        run.record(facts, changed, (percent, totals.rows + len(chunk), 0))
+        known.update(changed)
+        for decision in chunk:
+            recorded.record(decision)
 
 
 def _facts(task_id: str, decisions: list[nm.Decision]):
@@ -114,6 +110,8 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 class _Totals:
     """The reports of every source read so far, added up."""
 
+    reports: list[nm.SyncReport]
+
     def __init__(self) -> None:
         self.reports: list[nm.SyncReport] = []
         self.sources: list[str] = []
@@ -122,9 +120,12 @@ class _Totals:
     def rows(self) -> int:
         return sum(r.rows for r in self.reports)
 
-    def add(self, source: str, report: nm.SyncReport) -> None:
+    def start(self, source: str) -> nm.SyncReport:
+        """The report of ``source``, counting only decisions already recorded, so
+        that a run stopped midway reports exactly what it left behind."""
         self.sources.append(source)
-        self.reports.append(report)
+        self.reports.append(nm.SyncReport())
+        return self.reports[-1]
 
     def report(self, started: float) -> dict[str, Any]:
         def total(name: str) -> int:

@@ -1,22 +1,23 @@
-"""Application services: the use cases every entrypoint goes through."""
+"""Application services: the use cases the API, the scheduler and the CLI share."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from domain import events as ev
-from domain.commands import UpdateNorms
-from domain.errors import TaskNotFoundError, VersionConflictError
-from domain.norms import Norm
-from domain.ports import EventStore, RecordedEvent, TaskQueue
-from domain.tasks import Task, TaskStatus, fold
+from domain.commands import Command
+from domain.errors import IllegalTransitionError, TaskNotFoundError, VersionConflictError
+from domain.ports import EventStore, TaskQueue
+from domain.task_run import TaskRun
+from domain.tasks import Task, TaskStatus
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["submit", "load", "cancel", "retry", "explain", "TaskRun", "Waiting"]
+
+CONFLICT_RETRIES = 5
 
 
 def new_task_id() -> str:
@@ -24,12 +25,16 @@ def new_task_id() -> str:
 
 
 def submit(
-    command: UpdateNorms, store: EventStore, queue: TaskQueue, idempotency_ttl_s: int
+    command: Command,
+    store: EventStore,
+    queue: TaskQueue,
+    idempotency_ttl_s: int,
+    retry_of: str = "",
 ) -> tuple[Task, bool]:
     """Record the command as a new task and hand it to the workers.
 
-    A repeat with a known idempotency key returns the first task; if that task is
-    still queued it is handed over again, which mends a hand-over that failed."""
+    A repeat with a known idempotency key returns the first task; if that one
+    never left the queue it is handed over again, which mends a lost hand-over."""
     task_id = new_task_id()
     submission = ev.TaskSubmitted(
         task_id=task_id,
@@ -39,139 +44,111 @@ def submit(
         idempotency_key=command.idempotency_key,
         actor=command.actor,
         correlation_id=command.correlation_id or task_id,
+        retry_of=retry_of,
     )
     task_id, created = store.submit(submission, idempotency_ttl_s)
 
     task = load(store, task_id)
-    if task.status is TaskStatus.QUEUED:
+    never_ran = task.status is TaskStatus.QUEUED and not task.attempt
+    if created or never_ran:
         queue.enqueue(task)
     return task, created
 
 
 def load(store: EventStore, task_id: str) -> Task:
     """The task folded from its history; raises TaskNotFoundError if there is none."""
-    task = fold(recorded.event for recorded in store.history(task_id))
+    task = store.task(task_id)
     if task is None:
         raise TaskNotFoundError(task_id)
     return task
 
 
-class TaskRun:
-    """One attempt of a task in a worker: appends its events in order.
-
-    Progress is recorded at most every ``progress_interval_s`` seconds, so a fast
-    job does not flood the stream and a slow one still reports regularly."""
-
-    def __init__(
-        self,
-        store: EventStore,
-        task: Task,
-        worker: str,
-        progress_interval_s: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.store = store
-        self.task = task
-        self.worker = worker
-        self._interval = progress_interval_s
-        self._clock = clock
-        self._last_progress = float("-inf")
-
-    @property
-    def task_id(self) -> str:
-        return self.task.task_id
-
-    def start(self) -> bool:
-        """Record the start of the next attempt; False if another worker has it."""
-        if self.task.status is not TaskStatus.QUEUED:
-            return False
-        started = ev.TaskStarted(
-            task_id=self.task_id, attempt=self.task.attempt + 1, worker=self.worker
-        )
+def cancel(store: EventStore, task_id: str, actor: str, reason: str = "") -> Task:
+    """Ask the task to stop. A task that has not started is cancelled at once; a
+    running one stops at its next safe point. A finished task refuses."""
+    for _ in range(CONFLICT_RETRIES):
+        task = load(store, task_id)
+        if task.status.is_terminal:
+            raise IllegalTransitionError(
+                task_id, task.status.value, "TaskCancelRequested", "the task has finished"
+            )
+        if task.cancel_requested:
+            return task
         try:
-            self._append([started])
+            return _record_cancel(store, task, actor, reason)
         except VersionConflictError:
-            return False
-        return True
+            continue
+    raise VersionConflictError(task_id, task.version, store.version(task_id))
 
-    def record(
-        self,
-        facts: Sequence[ev.Event],
-        norms: Mapping[str, Norm] | None = None,
-        progress: tuple[float, int, int] | None = None,
-    ) -> None:
-        """Append ``facts`` (and the norms they establish), with progress (percent,
-        items done, items in all or 0 if unknown) when a progress event is due."""
-        batch = list(facts)
-        if progress is not None and self._progress_due():
-            batch.append(self._progress_event(*progress))
-        if batch:
-            self._append(batch, norms)
 
-    def succeed(self, report: dict[str, Any]) -> None:
-        self._append([ev.TaskSucceeded(task_id=self.task_id, report=report)])
+def _record_cancel(store: EventStore, task: Task, actor: str, reason: str) -> Task:
+    origin = {"task_id": task.task_id, "actor": actor,
+              "correlation_id": task.correlation_id}
+    events: list[ev.Event] = [ev.TaskCancelRequested(reason=reason, **origin)]
+    if task.status is TaskStatus.QUEUED:
+        events.append(ev.TaskCancelled(reason=reason, **origin))
+    after = task
+    for number, event in enumerate(events, start=task.version + 1):
+        after = after.apply(event.at_version(number))
+    store.append(task.task_id, events, task.version, state=after)
+    task = after
+    logger.info("cancel requested by %s", actor, extra={"task_id": task.task_id})
+    return task
 
-    def fail(self, error: BaseException, report: dict[str, Any] | None = None) -> None:
-        error = getattr(error, "cause", error)
-        failed = ev.TaskFailed(
-            task_id=self.task_id,
-            error_type=type(error).__name__,
-            message=_one_line(error),
-            attempt=self.task.attempt,
-            report=report or {},
+
+def retry(
+    store: EventStore, queue: TaskQueue, task_id: str, actor: str, ttl_s: int
+) -> Task:
+    """Submit a new task that does what a failed, dead-lettered or cancelled one
+    was asked to do, linked to it; a retry of the same task twice is one task."""
+    old = load(store, task_id)
+    if old.status not in RETRYABLE:
+        raise IllegalTransitionError(
+            task_id, old.status.value, "retry", "only a task that did not succeed "
+            "and has finished can be retried"
         )
-        self._append([failed])
-
-    def _progress_due(self) -> bool:
-        now = self._clock()
-        if now - self._last_progress < self._interval:
-            return False
-        self._last_progress = now
-        return True
-
-    def _progress_event(self, percent: float, done: int, total: int):
-        percent = max(min(round(percent, 1), 100.0), self.task.percent)
-        done = max(done, self.task.done)
-        return ev.TaskProgressed(
-            task_id=self.task_id, percent=percent, done=done, total=total
-        )
-
-    def _append(self, events: list[ev.Event], norms=None) -> list[RecordedEvent]:
-        stamped = [self._stamp(e) for e in events]
-        recorded = self.store.append(self.task_id, stamped, self.task.version, norms)
-        for item in recorded:
-            self.task = self.task.apply(item.event)
-        return recorded
-
-    def _stamp(self, event: ev.Event) -> ev.Event:
-        return _with_origin(event, "worker:" + self.worker, self.task.correlation_id)
+    command = _RetryCommand(
+        actor=actor, priority="high", idempotency_key=f"retry:{task_id}",
+        correlation_id=old.correlation_id, task_type=old.task_type,
+        stored_arguments=dict(old.arguments),
+    )
+    task, _ = submit(command, store, queue, ttl_s, retry_of=task_id)
+    return task
 
 
-def _with_origin(event: ev.Event, actor: str, correlation_id: str) -> ev.Event:
-    return dataclasses.replace(event, actor=actor, correlation_id=correlation_id)
+RETRYABLE = frozenset(
+    {TaskStatus.FAILED, TaskStatus.DEAD_LETTERED, TaskStatus.CANCELLED}
+)
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:500]
+@dataclass(frozen=True, kw_only=True)
+class _RetryCommand(Command):
+    task_type: str
+    stored_arguments: dict
+
+    def arguments(self) -> dict:
+        return self.stored_arguments
 
 
-def run_task(
-    store: EventStore,
-    task_id: str,
-    worker: str,
-    jobs: Mapping[str, Callable[[TaskRun, dict[str, Any]], dict[str, Any]]],
-) -> Task | None:
-    """Run a delivered task once; None if it was not ours to run."""
-    run = TaskRun(store, load(store, task_id), worker)
-    if not run.start():
-        logger.info("task not queued, delivery skipped", extra={"task_id": task_id})
+@dataclass(frozen=True)
+class Waiting:
+    """Why a task is not running, as far as the caller could find out."""
+
+    queued_ahead: int = 0
+    slot_holder: str | None = None
+
+
+def explain(task: Task, waiting: Waiting) -> str | None:
+    """A sentence saying why the task is not running now; None if it is or ended."""
+    if task.cancel_requested and not task.status.is_terminal:
+        return "cancel pending: the task stops at its next safe point"
+    if task.status is not TaskStatus.QUEUED:
         return None
-    try:
-        report = jobs[run.task.task_type](run, run.task.arguments)
-    except Exception as exc:  # noqa: BLE001 - any job error fails the task
-        logger.warning("task failed: %s", exc, extra={"task_id": task_id})
-        run.fail(exc, getattr(exc, "report", None))
-        return run.task
-    run.succeed(report)
-    return run.task
+    if task.retry_at:
+        return f"retry of attempt {task.attempt} scheduled at {task.retry_at}"
+    if waiting.slot_holder and waiting.slot_holder != task.task_id:
+        return (f"waiting for the one-at-a-time slot held by task "
+                f"{waiting.slot_holder}")
+    if waiting.queued_ahead:
+        return f"queued behind {waiting.queued_ahead} task(s)"
+    return "queued: next in line for a free worker"

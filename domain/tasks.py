@@ -3,6 +3,10 @@ rules of the lifecycle.
 
 queued --started--> running --succeeded--> succeeded
                     running --failed-----> failed
+                    running --retry scheduled--> queued (until the next attempt)
+                    running --dead-lettered--> dead_lettered
+queued or running --cancel requested--> (same status, cancel pending)
+queued or running --cancelled--> cancelled
 A running task may be started again only as a new attempt (its worker died); no
 event but the first may come before ``TaskSubmitted`` and none after a terminal one.
 """
@@ -25,13 +29,22 @@ class TaskStatus(str, enum.Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    DEAD_LETTERED = "dead_lettered"
 
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATUSES
 
 
-TERMINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED})
+TERMINAL_STATUSES = frozenset(
+    {
+        TaskStatus.SUCCEEDED,
+        TaskStatus.FAILED,
+        TaskStatus.CANCELLED,
+        TaskStatus.DEAD_LETTERED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,10 @@ class Task:
     finished_at: datetime | None = None
     report: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] = field(default_factory=dict)
+    retry_of: str = ""
+    retry_at: str = ""
+    cancel_requested: bool = False
+    cancel_reason: str = ""
 
     def apply(self, event: ev.Event) -> Task:
         """The task after ``event``; refuses an event the lifecycle does not allow."""
@@ -95,6 +112,7 @@ def submitted(event: ev.TaskSubmitted) -> Task:
         idempotency_key=event.idempotency_key,
         submitted_by=event.actor,
         correlation_id=event.correlation_id,
+        retry_of=event.retry_of,
     )
 
 
@@ -125,11 +143,14 @@ def _on_submitted(task: Task, event: ev.Event) -> Task:
 def _on_started(task: Task, event: ev.TaskStarted) -> Task:
     if task.status is TaskStatus.RUNNING and event.attempt <= task.attempt:
         task._refuse(event, f"attempt {event.attempt} has already started")
+    if task.cancel_requested:
+        task._refuse(event, "a cancel is pending")
     return dataclasses.replace(
         task,
         status=TaskStatus.RUNNING,
         attempt=event.attempt,
         started_at=event.occurred_at,
+        retry_at="",
         percent=0.0,
         done=0,
         total=0,
@@ -170,6 +191,44 @@ def _on_failed(task: Task, event: ev.TaskFailed) -> Task:
     )
 
 
+def _on_cancel_requested(task: Task, event: ev.TaskCancelRequested) -> Task:
+    if task.cancel_requested:
+        task._refuse(event, "a cancel is already pending")
+    return dataclasses.replace(task, cancel_requested=True, cancel_reason=event.reason)
+
+
+def _on_cancelled(task: Task, event: ev.TaskCancelled) -> Task:
+    if not task.cancel_requested:
+        task._refuse(event, "nobody asked to cancel it")
+    return dataclasses.replace(
+        task,
+        status=TaskStatus.CANCELLED,
+        finished_at=event.occurred_at,
+        retry_at="",
+        report=dict(event.report),
+    )
+
+
+def _on_retry_scheduled(task: Task, event: ev.TaskRetryScheduled) -> Task:
+    _only_running(task, event)
+    error = {"type": event.error_type, "message": event.message, "attempt": event.attempt}
+    return dataclasses.replace(
+        task, status=TaskStatus.QUEUED, retry_at=event.retry_at, error=error
+    )
+
+
+def _on_dead_lettered(task: Task, event: ev.TaskDeadLettered) -> Task:
+    error = {"type": event.error_type, "message": event.message,
+             "attempt": event.attempts}
+    return dataclasses.replace(
+        task,
+        status=TaskStatus.DEAD_LETTERED,
+        finished_at=event.occurred_at,
+        retry_at="",
+        error=error,
+    )
+
+
 def _only_running(task: Task, event: ev.Event) -> Task:
     if task.status is not TaskStatus.RUNNING:
         task._refuse(event, "only a running task records this")
@@ -182,4 +241,8 @@ _HANDLERS = {
     ev.TaskProgressed: _on_progressed,
     ev.TaskSucceeded: _on_succeeded,
     ev.TaskFailed: _on_failed,
+    ev.TaskCancelRequested: _on_cancel_requested,
+    ev.TaskCancelled: _on_cancelled,
+    ev.TaskRetryScheduled: _on_retry_scheduled,
+    ev.TaskDeadLettered: _on_dead_lettered,
 }

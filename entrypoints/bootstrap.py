@@ -13,6 +13,7 @@ import redis
 from adapters.dramatiq_task_queue import DramatiqTaskQueue, make_broker
 from adapters.neo4j_norms_graph import Neo4jNormsGraph
 from adapters.neo4j_queue_graph import Neo4jQueueGraph
+from adapters.redis_coordination import RedisCoordination
 from adapters.redis_event_store import RedisEventStore
 from adapters.socketio_live_feed import SocketIOLiveFeed
 from entrypoints.settings import Settings
@@ -55,7 +56,14 @@ class Container:
 
     @functools.cached_property
     def broker(self):
-        return make_broker(self.settings.redis_url, self.settings.prefix)
+        s = self.settings
+        return make_broker(
+            s.redis_url, s.prefix, s.broker_heartbeat_ms, s.broker_maintenance_chance
+        )
+
+    @functools.cached_property
+    def coordination(self) -> RedisCoordination:
+        return RedisCoordination(self.redis, self.settings.prefix, self.settings.lease_ttl_s)
 
     @functools.cached_property
     def task_queue(self) -> DramatiqTaskQueue:

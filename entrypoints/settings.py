@@ -8,14 +8,23 @@ services that ``bldr run`` started.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain.policies import TaskPolicy
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_DIR = PACKAGE_DIR / "demo"
+DEFAULT_POLICIES = {
+    "update_norms": TaskPolicy(concurrency=1),
+    "parse_batch": TaskPolicy(),
+    "train_rag": TaskPolicy(concurrency=1),
+}
 WORKER_CLASSES = {"eventlet": "eventlet", "gthread": "threading", "gevent": "gevent"}
 
 
@@ -44,8 +53,13 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     worker_threads: int = 4
     fetch_timeout_s: float = 30.0
-    fetch_attempts: int = 4
-    fetch_backoff_s: float = 1.0
+    task_policies: Mapping[str, TaskPolicy] = field(
+        default_factory=lambda: dict(DEFAULT_POLICIES)
+    )
+    lease_ttl_s: float = 10.0
+    broker_heartbeat_ms: int = 60_000
+    broker_maintenance_chance: int = 1_000
+    worker_prefetch: int = 0
     log_level: str = "INFO"
 
     @property
@@ -95,8 +109,15 @@ def _build(values: Mapping[str, str], data_dir: Path) -> Settings:
         max_body_bytes=_int(values, "BLDR_MAX_BODY_BYTES", defaults.max_body_bytes),
         worker_threads=_int(values, "BLDR_WORKER_THREADS", defaults.worker_threads),
         fetch_timeout_s=_float(values, "BLDR_FETCH_TIMEOUT", defaults.fetch_timeout_s),
-        fetch_attempts=_int(values, "BLDR_FETCH_ATTEMPTS", defaults.fetch_attempts),
-        fetch_backoff_s=_float(values, "BLDR_FETCH_BACKOFF", defaults.fetch_backoff_s),
+        task_policies=parse_policies(get("BLDR_TASK_POLICIES", "")),
+        lease_ttl_s=_float(values, "BLDR_LEASE_TTL", defaults.lease_ttl_s),
+        broker_heartbeat_ms=_int(
+            values, "BLDR_BROKER_HEARTBEAT_MS", defaults.broker_heartbeat_ms
+        ),
+        broker_maintenance_chance=_int(
+            values, "BLDR_BROKER_MAINTENANCE_CHANCE", defaults.broker_maintenance_chance
+        ),
+        worker_prefetch=_int(values, "BLDR_WORKER_PREFETCH", defaults.worker_prefetch),
         log_level=get("BLDR_LOG_LEVEL", defaults.log_level).upper(),
     )
 
@@ -112,6 +133,24 @@ def parse_tokens(text: str) -> dict[str, str]:
             raise SettingsError(f"BLDR_API_TOKENS: {item!r} is not name:token")
         tokens[name] = token
     return tokens
+
+
+def parse_policies(text: str) -> dict[str, TaskPolicy]:
+    """``{"update_norms": {"max_attempts": 3}, ...}`` over the default policies."""
+    policies = dict(DEFAULT_POLICIES)
+    if not text.strip():
+        return policies
+    try:
+        overrides = json.loads(text)
+        for task_type, values in overrides.items():
+            base = policies.get(task_type, TaskPolicy())
+            policies[task_type] = dataclasses.replace(base, **values)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SettingsError(
+            f"BLDR_TASK_POLICIES: {exc}; expected a JSON object of task type to "
+            f"limits ({', '.join(f.name for f in dataclasses.fields(TaskPolicy))})"
+        ) from None
+    return policies
 
 
 def new_token() -> str:

@@ -31,6 +31,10 @@ def task(t: Task) -> dict[str, Any]:
         "finished_at": _time(t.finished_at),
         "report": t.report or None,
         "error": t.error or None,
+        "retry_of": t.retry_of or None,
+        "retry_at": t.retry_at or None,
+        "cancel_requested": t.cancel_requested,
+        "cancel_reason": t.cancel_reason or None,
     }
 
 

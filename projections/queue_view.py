@@ -62,6 +62,8 @@ def properties_of(event: ev.Event) -> dict[str, Any]:
                 "arguments": json.dumps(event.arguments, ensure_ascii=False),
                 "percent": 0.0,
                 "attempts": 0,
+                "retry_of": event.retry_of,
+                "cancel_requested": False,
             }
         case ev.TaskStarted():
             return {"status": "running", "started_at": at, "attempts": event.attempt,
@@ -72,11 +74,25 @@ def properties_of(event: ev.Event) -> dict[str, Any]:
             return {"status": "succeeded", "finished_at": at, "percent": 100.0,
                     "report": json.dumps(event.report, ensure_ascii=False)}
         case ev.TaskFailed():
-            error = {"type": event.error_type, "message": event.message}
-            return {"status": "failed", "finished_at": at,
-                    "error": json.dumps(error, ensure_ascii=False),
+            return {"status": "failed", "finished_at": at, "error": _error(event),
                     "report": json.dumps(event.report, ensure_ascii=False)}
+        case ev.TaskCancelRequested():
+            return {"cancel_requested": True, "cancel_reason": event.reason}
+        case ev.TaskCancelled():
+            return {"status": "cancelled", "finished_at": at, "retry_at": "",
+                    "report": json.dumps(event.report, ensure_ascii=False)}
+        case ev.TaskRetryScheduled():
+            return {"status": "queued", "retry_at": event.retry_at,
+                    "error": _error(event)}
+        case ev.TaskDeadLettered():
+            return {"status": "dead_lettered", "finished_at": at, "retry_at": "",
+                    "error": _error(event)}
     return {}
+
+
+def _error(event) -> str:
+    error = {"type": event.error_type, "message": event.message}
+    return json.dumps(error, ensure_ascii=False)
 
 
 def ordinal(position: str) -> int:

@@ -14,10 +14,12 @@ import pytest
 
 from entrypoints import local_services
 from entrypoints.bootstrap import Container
-from entrypoints.settings import DEMO_DIR, Settings, parse_tokens
+from entrypoints.settings import DEMO_DIR, Settings, parse_policies, parse_tokens
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-operator-token"
+TEST_POLICIES = '{"update_norms": {"max_attempts": 3, "backoff_s": 0.2}}'
+
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +56,10 @@ def settings(backends, tmp_path, catalogues) -> Settings:
         default_sources=(str(catalogues / "catalogue-2026.csv"),),
         catalogue_roots=(str(catalogues),),
         port=local_services.free_port(),
-        fetch_attempts=3,
-        fetch_backoff_s=0.05,
+        task_policies=parse_policies(TEST_POLICIES),
+        lease_ttl_s=2.0,
+        broker_heartbeat_ms=4000,
+        broker_maintenance_chance=1_000_000,
     )
 
 
@@ -82,6 +86,10 @@ def process_env(settings) -> dict[str, str]:
             "BLDR_DEFAULT_SOURCES": ",".join(settings.default_sources),
             "BLDR_CATALOGUE_ROOTS": os.pathsep.join(settings.catalogue_roots),
             "BLDR_WORKER_THREADS": "2",
+        "BLDR_TASK_POLICIES": TEST_POLICIES,
+        "BLDR_LEASE_TTL": str(settings.lease_ttl_s),
+        "BLDR_BROKER_HEARTBEAT_MS": str(settings.broker_heartbeat_ms),
+        "BLDR_BROKER_MAINTENANCE_CHANCE": str(settings.broker_maintenance_chance),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -14,9 +14,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class SystemProcess:
-    def __init__(self, role: str, env: dict[str, str], log_dir: Path):
+    def __init__(self, role: str, env: dict[str, str], log_dir: Path,
+                 name: str | None = None):
         self.role = role
-        self.log_path = log_dir / f"{role}.log"
+        self.name = name or role
+        self.log_path = log_dir / f"{self.name}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "entrypoints.cli", role],
@@ -50,6 +52,6 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
 
 def api_ready(base: str) -> bool:
     try:
-        return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(f"{base}/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
         return False

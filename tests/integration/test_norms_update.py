@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from domain import services
+from domain import delivery, services
 from domain.commands import UpdateNorms
 from domain.tasks import TaskStatus
-from entrypoints import jobs
+from entrypoints.worker import worker_context
 from entrypoints.projector import Projector
 from tests.integration.http_server import serve_folder
 
@@ -20,9 +20,8 @@ def update(container, *sources: str):
     """Submit and run one norms update, then project everything recorded so far."""
     command = UpdateNorms(actor="token:test", sources=tuple(sources))
     task, _ = services.submit(command, container.event_store, container.task_queue, 60)
-    done = services.run_task(
-        container.event_store, task.task_id, "w1", jobs.job_table(container)
-    )
+    delivery.deliver(worker_context(container, "w1"), task.task_id)
+    done = services.load(container.event_store, task.task_id)
     project(container)
     return done
 
@@ -131,13 +130,43 @@ def test_a_catalogue_served_over_http_gives_the_same_result(container, catalogue
     assert counts(done) == (33, 0, 0)
 
 
+def deliver_until_finished(container, task_id: str, most: int = 10):
+    """Deliver the task again, as Dramatiq would after each scheduled retry."""
+    context = worker_context(container, "w1")
+    task = services.load(container.event_store, task_id)
+    for _ in range(most):
+        if task.status.is_terminal:
+            break
+        delivery.deliver(context, task_id)
+        task = services.load(container.event_store, task_id)
+    return task
+
+
 @pytest.mark.parametrize("failure", ["status500", "drop"])
-def test_a_failing_http_source_fails_the_task_with_a_readable_reason(
+def test_a_source_that_keeps_failing_is_dead_lettered_with_a_readable_reason(
     container, catalogues, failure
 ):
     with serve_folder(catalogues, failure=failure) as base:
-        done = update(container, f"{base}/catalogue-2024.csv")
+        first = update(container, f"{base}/catalogue-2024.csv")
+        done = deliver_until_finished(container, first.task_id)
 
-    assert done.status is TaskStatus.FAILED
+    assert done.status is TaskStatus.DEAD_LETTERED
     assert done.error["type"] == "CatalogueFetchError"
     assert "catalogue-2024.csv" in done.error["message"]
+    history = container.event_store.history(done.task_id)
+    assert [r.event.type_name for r in history].count("TaskRetryScheduled") == 2
+
+
+def test_a_source_that_fails_twice_then_answers_succeeds_after_two_retries(
+    container, catalogues
+):
+    with serve_folder(catalogues, failure="status500", failures=2) as base:
+        first = update(container, f"{base}/catalogue-2024.csv")
+        done = deliver_until_finished(container, first.task_id)
+
+    retries = [r.event for r in container.event_store.history(done.task_id)
+               if r.event.type_name == "TaskRetryScheduled"]
+    assert done.status is TaskStatus.SUCCEEDED
+    assert [r.attempt for r in retries] == [1, 2]
+    assert retries[0].delay_s < retries[1].delay_s
+    assert done.report["added"] == 33
