@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test system-deps vendor clean
 
+# Ctrl-C (exit status 130) is the normal way to stop it, not a failure.
 run: $(STAMP)
-	$(VENV)/bin/bldr run
+	$(VENV)/bin/bldr run || [ $$? -eq 130 ]
 
 test: $(STAMP)
 	$(VENV)/bin/pytest
@@ -19,6 +20,7 @@ system-deps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

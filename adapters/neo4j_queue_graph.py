@@ -129,6 +129,7 @@ class Neo4jQueueGraph:
 
 def _readable(node: dict[str, Any]) -> dict[str, Any]:
     task = dict(node)
+    task["task_id"] = task.get("id")
     for name in ("arguments", "report", "error"):
         if isinstance(task.get(name), str):
             task[name] = json.loads(task[name])

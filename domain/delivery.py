@@ -121,7 +121,12 @@ def _attempt(ctx: WorkerContext, run: TaskRun, policy: TaskPolicy) -> None:
         _ended_badly(ctx, run, policy, exc)
         return
     run.succeed(report)
-    logger.info("task succeeded", extra={"task_id": run.task_id})
+    logger.info("task succeeded: %s", _summary(report), extra={"task_id": run.task_id})
+
+
+def _summary(report: dict[str, Any]) -> str:
+    numbers = {k: v for k, v in report.items() if isinstance(v, (int, float))}
+    return ", ".join(f"{k} {v}" for k, v in numbers.items()) or "no report"
 
 
 def _ended_badly(ctx, run: TaskRun, policy: TaskPolicy, exc: BaseException) -> None:

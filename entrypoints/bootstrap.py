@@ -9,6 +9,8 @@ import socket
 
 import neo4j
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from adapters.dramatiq_task_queue import DramatiqTaskQueue, make_broker
 from adapters.neo4j_norms_graph import Neo4jNormsGraph
@@ -18,6 +20,7 @@ from adapters.redis_event_store import RedisEventStore
 from adapters.socketio_live_feed import SocketIOLiveFeed
 from entrypoints.settings import Settings
 
+REDIS_RETRIES = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(ids)s"
 ID_KEYS = ("task_id", "event_type", "stream_id", "message_id")
 
@@ -36,6 +39,7 @@ class Container:
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), REDIS_RETRIES),
         )
 
     @functools.cached_property
