@@ -26,6 +26,9 @@ Outside contract:
   a URL, relative to the URL's folder, fetched too). Its SHA-256 and size go onto the
   norm. A link that leaves that folder, is missing or answers 4xx rejects its row; a
   transient failure fetching a document raises, as for the catalogue itself.
+- Document contents: ``read_linked_documents`` follows the same links under the same
+  rules and yields each document's bytes, up to ``max_bytes``; a link it cannot
+  follow becomes a ``DocumentFailure`` rather than a rejected row.
 - Progress: ``on_progress(bytes_read, total_bytes)`` is called after every row and
   once at the end; bytes are counted in the (downloaded) file, in 8 KiB steps.
 """
@@ -43,6 +46,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +57,7 @@ import requests
 if TYPE_CHECKING:
     import _csv
 
+from domain.documents import DocumentFailure, SourceDocument
 from domain.norms import (
     CatalogueEntry,
     CatalogueFetchError,
@@ -67,6 +72,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 1 << 16
 SNIFF_SIZE = 1 << 16
 DEFAULT_TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds between received bytes
+MAX_DOCUMENT_BYTES = 64 << 20
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _TRANSIENT_ERRORS = (
     requests.exceptions.ConnectionError,
@@ -76,6 +82,7 @@ _TRANSIENT_ERRORS = (
 
 ProgressHook = Callable[[int, int], None]
 CatalogueItem = CatalogueEntry | RejectedRow
+LinkedItem = SourceDocument | DocumentFailure
 
 _HEADER_ALIASES = {
     "code": ("code", "обозначение"),
@@ -128,10 +135,34 @@ def read_catalogue(
 
     Raises CatalogueUnreadableError or CatalogueFetchError on first iteration.
     """
-    text = os.fspath(source)
+    yield from _read(os.fspath(source), on_progress, timeout, _described)
+
+
+def read_linked_documents(
+    source: str | os.PathLike[str],
+    *,
+    on_progress: ProgressHook | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> Iterator[LinkedItem]:
+    """The documents that valid rows of one catalogue link to, with their bytes, in
+    file order; a link that cannot be followed as a DocumentFailure. Rows without a
+    link and rejected rows are left out.
+
+    Raises as ``read_catalogue`` does, and CatalogueFetchError for a transient
+    failure fetching a document."""
+    follow = partial(_loaded, max_bytes=max_bytes)
+    for item in _read(os.fspath(source), on_progress, timeout, follow):
+        if isinstance(item, (SourceDocument, DocumentFailure)):
+            yield item
+
+
+def _read(
+    text: str, on_progress: ProgressHook | None, timeout: tuple[float, float], follow
+) -> Iterator[CatalogueItem | LinkedItem]:
     scheme = urlsplit(text).scheme.lower() if "://" in text else ""
     if scheme in ("http", "https"):
-        yield from _read_remote(text, on_progress, timeout)
+        yield from _read_remote(text, on_progress, timeout, follow)
     elif scheme:
         raise CatalogueUnreadableError(
             _without_credentials(text),
@@ -140,18 +171,18 @@ def read_catalogue(
     else:
         path = Path(text)
         documents = _LocalDocuments(path.parent)
-        yield from _read_file(path, str(path), documents, on_progress)
+        yield from _read_file(path, str(path), documents, on_progress, follow)
 
 
 def _read_remote(
-    url: str, on_progress: ProgressHook | None, timeout: tuple[float, float]
-) -> Iterator[CatalogueItem]:
+    url: str, on_progress: ProgressHook | None, timeout: tuple[float, float], follow
+) -> Iterator[CatalogueItem | LinkedItem]:
     shown = _without_credentials(url)
     with requests.Session() as http:
         path = _download(http, url, shown, timeout)
         try:
             documents = _RemoteDocuments(http, url, timeout)
-            yield from _read_file(path, shown, documents, on_progress)
+            yield from _read_file(path, shown, documents, on_progress, follow)
         finally:
             path.unlink(missing_ok=True)
 
@@ -215,6 +246,9 @@ class _LocalDocuments:
         self._folder = folder.resolve()
 
     def describe(self, link: str) -> LinkedDocument:
+        return _digest(self.chunks(link))
+
+    def chunks(self, link: str) -> Iterator[bytes]:
         target = (self._folder / link.replace("\\", "/")).resolve()
         if not target.is_relative_to(self._folder):
             raise _DocumentError(f"Document '{link}' is outside the catalogue folder.")
@@ -222,7 +256,7 @@ class _LocalDocuments:
             raise _DocumentError(f"Document '{link}' does not exist.")
         try:
             with target.open("rb") as body:
-                return _digest(iter(partial(body.read, CHUNK_SIZE), b""))
+                yield from iter(partial(body.read, CHUNK_SIZE), b"")
         except OSError as error:
             raise _DocumentError(
                 f"Document '{link}' cannot be read: {error.strerror}."
@@ -242,12 +276,15 @@ class _RemoteDocuments:
         self._timeout = timeout
 
     def describe(self, link: str) -> LinkedDocument:
+        return _digest(self.chunks(link))
+
+    def chunks(self, link: str) -> Iterator[bytes]:
         target = urljoin(self._base, link.replace("\\", "/"))
         if not self._inside(target):
             raise _DocumentError(f"Document '{link}' is outside the catalogue folder.")
         shown = _without_credentials(target)
         try:
-            return _digest(_fetch(self._http, target, shown, self._timeout))
+            yield from _fetch(self._http, target, shown, self._timeout)
         except CatalogueFetchError as error:
             if error.transient:
                 raise
@@ -275,12 +312,39 @@ def _digest(chunks: Iterable[bytes]) -> LinkedDocument:
     return LinkedDocument(checksum.hexdigest(), size)
 
 
+def _described(entry: CatalogueEntry, link: str, documents) -> CatalogueItem:
+    """The entry with its document's checksum and size, or the row rejected."""
+    try:
+        return entry.with_document(documents.describe(link))
+    except _DocumentError as problem:
+        return RejectedRow(entry.line, str(problem))
+
+
+def _loaded(entry: CatalogueEntry, link: str, documents, max_bytes: int) -> LinkedItem:
+    """The document the entry links to, with its bytes, or why it cannot be had."""
+    norm = entry.norm
+    content = bytearray()
+    try:
+        with closing(documents.chunks(link)) as chunks:
+            for chunk in chunks:
+                content += chunk
+                if len(content) > max_bytes:
+                    raise _DocumentError(
+                        f"Document '{link}' is over {max_bytes} bytes."
+                    )
+    except _DocumentError as problem:
+        return DocumentFailure(norm.code, link, str(problem))
+    return SourceDocument(code=norm.code, title=norm.title, link=link,
+                          line=entry.line, content=bytes(content))
+
+
 def _read_file(
     path: Path,
     shown: str,
     documents: _LocalDocuments | _RemoteDocuments,
     on_progress: ProgressHook | None,
-) -> Iterator[CatalogueItem]:
+    follow,
+) -> Iterator[CatalogueItem | LinkedItem]:
     total, encoding = _inspect(path, shown)
     delimiter = _sniff_delimiter(path, encoding)
     logger.debug("Reading catalogue %s as %s, delimiter %r", shown, encoding, delimiter)
@@ -292,8 +356,9 @@ def _read_file(
         rows = _rows(csv.reader(text, delimiter=delimiter), shown)
         header = next(rows, (0, []))[1]
         columns = _columns(header, shown)
+        follow_link = partial(follow, documents=documents)
         for line, cells in rows:
-            yield _item(line, cells, len(header), columns, documents)
+            yield _item(line, cells, len(header), columns, follow_link)
             if on_progress is not None:
                 on_progress(binary.tell(), total)
 
@@ -419,8 +484,8 @@ def _item(
     cells: list[str],
     width: int,
     columns: list[tuple[int, str]],
-    documents: _LocalDocuments | _RemoteDocuments,
-) -> CatalogueItem:
+    follow: Callable[..., CatalogueItem | LinkedItem],
+) -> CatalogueItem | LinkedItem:
     if any(cell.strip() for cell in cells[width:]):
         return RejectedRow(
             line,
@@ -432,8 +497,4 @@ def _item(
     link = row.get("document", "").strip()
     if isinstance(item, RejectedRow) or not link:
         return item
-
-    try:
-        return item.with_document(documents.describe(link))
-    except _DocumentError as problem:
-        return RejectedRow(line, str(problem))
+    return follow(item, link)
