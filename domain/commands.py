@@ -33,3 +33,26 @@ class UpdateNorms(Command):
 
     def arguments(self) -> dict[str, list[str]]:
         return {"sources": list(self.sources)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParseBatch(Command):
+    """Parse the documents that catalogues link to into stored text; no sources
+    means the default ones."""
+
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    task_type = "parse_batch"
+
+    def arguments(self) -> dict[str, list[str]]:
+        return {"sources": list(self.sources)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainRag(Command):
+    """Build a new search index over the parsed documents and make it current."""
+
+    task_type = "train_rag"
+
+    def arguments(self) -> dict[str, list[str]]:
+        return {}

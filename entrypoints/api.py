@@ -23,7 +23,7 @@ from adapters.dramatiq_task_queue import TaskQueueError
 from adapters.neo4j_queue_graph import GraphError
 from adapters.redis_event_store import EventStoreError
 from domain import services
-from domain.commands import PRIORITIES, UpdateNorms
+from domain.commands import PRIORITIES, Command, ParseBatch, TrainRag, UpdateNorms
 from domain.norms import KINDS as NORM_KINDS
 from domain.norms import STATUSES as NORM_STATUSES
 from domain.norms import normalise_code
@@ -35,6 +35,7 @@ from domain.errors import (
 )
 from entrypoints import openapi, views
 from entrypoints.bootstrap import Container
+from entrypoints.search import SearchResource
 from entrypoints.settings import Settings
 from projections import queue_view
 
@@ -69,16 +70,25 @@ class Auth:
         return f"token:{name}"
 
 
-class NormsUpdateCommand:
-    FIELDS = {"sources", "priority"}
+class CommandResource:
+    """POST one kind of command: a bearer token, an optional JSON object of known
+    fields and an optional Idempotency-Key; 202 once the task is recorded."""
 
-    def __init__(self, container: Container, auth: Auth):
+    def __init__(
+        self,
+        container: Container,
+        auth: Auth,
+        command: type[Command],
+        fields: frozenset[str] = frozenset(),
+    ):
         self._c = container
         self._auth = auth
+        self._make = command
+        self._fields = fields | {"priority"}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self._auth.actor(req)
-        body = read_json_object(req, self._c.settings.max_body_bytes, self.FIELDS)
+        body = read_json_object(req, self._c.settings.max_body_bytes, self._fields)
         command = self._command(body, actor, req.get_header("Idempotency-Key") or "")
 
         task, created = services.submit(
@@ -95,19 +105,30 @@ class NormsUpdateCommand:
             "created": created,
         }
 
-    def _command(self, body: dict[str, Any], actor: str, key: str) -> UpdateNorms:
-        sources = body.get("sources", [])
-        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise InvalidCommandError("'sources' must be a list of strings")
+    def _command(self, body: dict[str, Any], actor: str, key: str) -> Command:
+        sources = _source_list(body) if "sources" in self._fields else None
         priority = body.get("priority", "high")
         if priority not in PRIORITIES:
-            raise InvalidCommandError(f"'priority' must be one of {', '.join(PRIORITIES)}")
+            choices = ", ".join(PRIORITIES)
+            raise InvalidCommandError(f"'priority' must be one of {choices}")
         if len(key) > 200:
-            raise InvalidCommandError("the Idempotency-Key header is over 200 characters")
-        checked = check_sources(sources, self._c.settings.catalogue_roots)
-        return UpdateNorms(
-            actor=actor, idempotency_key=key, priority=priority, sources=checked
+            raise InvalidCommandError(
+                "the Idempotency-Key header is over 200 characters"
+            )
+        arguments = {}
+        if sources is not None:
+            roots = self._c.settings.catalogue_roots
+            arguments["sources"] = check_sources(sources, roots)
+        return self._make(
+            actor=actor, idempotency_key=key, priority=priority, **arguments
         )
+
+
+def _source_list(body: dict[str, Any]) -> list[str]:
+    sources = body.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise InvalidCommandError("'sources' must be a list of strings")
+    return sources
 
 
 class TaskResource:
@@ -329,7 +350,14 @@ def create_app(container: Container) -> falcon.App:
     app.add_static_route("/static", str(STATIC_DIR))
     app.add_route("/healthz", HealthResource(container))
     app.add_route("/openapi.json", OpenAPIResource())
-    app.add_route("/api/v1/commands/norms-update", NormsUpdateCommand(container, auth))
+    sources = frozenset({"sources"})
+    app.add_route("/api/v1/commands/norms-update",
+                  CommandResource(container, auth, UpdateNorms, sources))
+    app.add_route("/api/v1/commands/parse-batch",
+                  CommandResource(container, auth, ParseBatch, sources))
+    app.add_route("/api/v1/commands/train-rag",
+                  CommandResource(container, auth, TrainRag))
+    app.add_route("/api/v1/search", SearchResource(container))
     app.add_route("/api/v1/tasks/{task_id}", TaskResource(container))
     app.add_route("/api/v1/tasks/{task_id}/events", TaskEventsResource(container))
     app.add_route("/api/v1/queue", QueueResource(container))

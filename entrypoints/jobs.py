@@ -8,15 +8,25 @@ from pathlib import Path
 from typing import Any
 
 from adapters import csv_catalogue
+from adapters.document_parser import parse_document
+from adapters.redis_document_store import RedisDocumentStore, RedisIndexPointer
+from adapters.sqlite_search_index import SqliteSearchIndexBuilder
 from domain.norms_sync import sync_norms
+from domain.parse_batch import parse_batch as parse_linked_documents
 from domain.task_run import TaskRun
+from domain.train_rag import train_rag as build_search_index
 from entrypoints.bootstrap import Container
+from entrypoints.settings import Settings
 
 Job = Callable[[TaskRun, dict[str, Any]], dict[str, Any]]
 
 
 def job_table(container: Container) -> dict[str, Job]:
-    return {"update_norms": functools.partial(update_norms, container)}
+    return {
+        "update_norms": functools.partial(update_norms, container),
+        "parse_batch": functools.partial(parse_batch, container),
+        "train_rag": functools.partial(train_rag, container),
+    }
 
 
 def update_norms(container: Container, run: TaskRun, arguments: dict[str, Any]):
@@ -30,6 +40,33 @@ def update_norms(container: Container, run: TaskRun, arguments: dict[str, Any]):
         )
 
     return sync_norms(run, sources, read)
+
+
+def parse_batch(container: Container, run: TaskRun, arguments: dict[str, Any]):
+    s = container.settings
+    catalogues = expand(arguments.get("sources") or s.default_sources)
+    timeout = (5.0, s.fetch_timeout_s)
+    store = RedisDocumentStore(container.redis, s.prefix)
+
+    def read(source: str, on_progress) -> Iterator[Any]:
+        return csv_catalogue.read_linked_documents(
+            source, on_progress=on_progress, timeout=timeout
+        )
+
+    return parse_linked_documents(run, catalogues, read, parse_document, store)
+
+
+def train_rag(container: Container, run: TaskRun, arguments: dict[str, Any]):
+    s = container.settings
+    store = RedisDocumentStore(container.redis, s.prefix)
+    index = SqliteSearchIndexBuilder(index_folder(s, run.task_id))
+    pointer = RedisIndexPointer(container.redis, s.prefix)
+    return build_search_index(run, store, index, pointer.set)
+
+
+def index_folder(settings: Settings, task_id: str) -> Path:
+    """Where the task's search index is built: its own folder under the data dir."""
+    return (Path(settings.data_dir) / "indexes" / task_id).resolve()
 
 
 def expand(sources) -> list[str]:

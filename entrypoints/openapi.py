@@ -21,6 +21,35 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
+def _command_post(summary: str, body: str, bad_request: str) -> dict[str, Any]:
+    """A command route: bearer token, optional body, Idempotency-Key, 202."""
+    return {"post": {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "Idempotency-Key", "in": "header",
+                        "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {"required": False, "content": {
+            "application/json": {"schema": _ref(body)}}},
+        "responses": {
+            "202": _json(_ref("Accepted"), "Recorded in the stream and queued."),
+            "400": _error(bad_request),
+            "401": _error("Missing or wrong bearer token."),
+            "413": _error("The body is over the size limit."),
+            "415": _error("The body is not application/json."),
+            "422": _error("The body has unknown fields."),
+            "503": _error("Redis did not answer; nothing was recorded."),
+        },
+    }}
+
+
+PRIORITY = {"type": "string", "enum": list(PRIORITIES), "default": "high"}
+SOURCES = {
+    "type": "array", "maxItems": 100, "items": {"type": "string"},
+    "description": "Catalogue files or folders under the catalogue roots, or "
+    "http(s) URLs; the configured defaults when omitted.",
+}
+
+
 TASK_ID = {"name": "task_id", "in": "path", "required": True,
            "schema": {"type": "string"}}
 READ_ERRORS = {"404": _error("No task with that id."),
@@ -44,6 +73,52 @@ SCHEMAS: dict[str, Any] = {
             },
             "priority": {"type": "string", "enum": list(PRIORITIES),
                          "default": "high"},
+        },
+    },
+    "ParseBatch": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"sources": SOURCES, "priority": PRIORITY},
+    },
+    "TrainRag": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"priority": PRIORITY},
+    },
+    "ParseBatchReport": {
+        "type": "object",
+        "description": "The report of a finished parse_batch task.",
+        "properties": {
+            "parsed": {"type": "integer"},
+            "skipped": {"type": "integer",
+                        "description": "documents parsed before (same SHA-256)"},
+            "failed": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "document": {"type": "string"},
+                "reason": {"type": "string"}}}},
+            "bytes": {"type": "integer"}, "chars": {"type": "integer"},
+            "elapsed_s": {"type": "number"},
+        },
+    },
+    "TrainRagReport": {
+        "type": "object",
+        "description": "The report of a finished train_rag task.",
+        "properties": {
+            "documents": {"type": "integer"},
+            "missing": {"type": "integer",
+                        "description": "current documents gone from the store"},
+            "terms": {"type": ["integer", "null"]}, "bytes": {"type": "integer"},
+            "index": {"type": "string", "description": "the index file"},
+            "elapsed_s": {"type": "number"},
+        },
+    },
+    "SearchResults": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string"}, "limit": {"type": "integer"},
+            "hits": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "title": {"type": "string"},
+                "snippet": {"type": "string"},
+                "score": {"type": "number", "description": "higher is better"}}}},
         },
     },
     "Accepted": {
@@ -141,6 +216,13 @@ PATHS: dict[str, Any] = {
             "503": _error("Redis did not answer; nothing was recorded."),
         },
     }},
+    "/api/v1/commands/parse-batch": _command_post(
+        "Parse the documents that catalogues link to (text, HTML, PDF) into the "
+        "shared document store", "ParseBatch",
+        "Malformed JSON, a bad field value or a refused source."),
+    "/api/v1/commands/train-rag": _command_post(
+        "Build a new search index over the parsed documents and make it current",
+        "TrainRag", "Malformed JSON or a bad field value."),
     "/api/v1/tasks/{task_id}": {"get": {
         "summary": "A task's state, folded from its events",
         "parameters": [TASK_ID],
@@ -211,6 +293,21 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json(_ref("Norm"), "The norm."),
                       "404": _error("No norm with that code."),
                       "503": _error("Neo4j did not answer.")},
+    }},
+    "/api/v1/search": {"get": {
+        "summary": "Search the newest built index: the best matching norms first",
+        "parameters": [
+            {"name": "q", "in": "query", "required": True,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 50,
+                        "default": 10}},
+        ],
+        "responses": {"200": _json(_ref("SearchResults"), "The hits, best first."),
+                      "400": _error("An empty or overlong query, or a bad limit."),
+                      "404": _error("No index was built yet."),
+                      "503": _error("Redis did not answer, or the index file "
+                                    "cannot be read on this host.")},
     }},
     "/healthz": {"get": {
         "summary": "Whether Redis and Neo4j answer",

@@ -28,6 +28,7 @@ import neo4j
 import requests
 
 from entrypoints import local_services
+from tests.bench.backends import bench_backends
 from tests.catalogue_factory import write_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ PACKAGES = ("dramatiq", "redis", "neo4j", "falcon", "gunicorn", "eventlet",
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="bldr-bench-") as tmp:
-        with backends(Path(tmp)) as (redis_url, neo4j_uri):
+        with bench_backends(Path(tmp)) as (redis_url, neo4j_uri):
             env = system_env(Path(tmp), redis_url, neo4j_uri, args)
             with system(env, args.workers, Path(tmp)) as base:
                 catalogue = write_catalogue(Path(tmp) / "catalogues" / "one.csv", 1)
@@ -60,20 +61,6 @@ def parse_args() -> argparse.Namespace:
                         "measure the pipeline rather than the registry lock")
     parser.add_argument("--timeout", type=float, default=600)
     return parser.parse_args()
-
-
-@contextlib.contextmanager
-def backends(tmp: Path):
-    if os.environ.get("REDIS_URL") and os.environ.get("NEO4J_URI"):
-        yield os.environ["REDIS_URL"], os.environ["NEO4J_URI"]
-        return
-    redis = local_services.start_redis(tmp / "redis", persistent=True)
-    graph = local_services.start_neo4j(tmp / "neo4j", local_services.default_cache_dir())
-    try:
-        yield redis.url, graph.url
-    finally:
-        graph.stop()
-        redis.stop()
 
 
 def system_env(tmp: Path, redis_url: str, neo4j_uri: str, args) -> dict[str, str]:
