@@ -67,7 +67,7 @@ class CatalogueFetchError(CatalogueError):
         self.status = status
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Norm:
     """One edition of a construction norm as the registry knows it."""
 
