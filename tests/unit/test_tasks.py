@@ -134,7 +134,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     @rule(attempt=st.integers(min_value=1, max_value=4))
     def start(self, attempt):
         before = self.task
-        legal = not before.status.is_terminal and (
+        legal = not before.status.is_terminal and not before.cancel_requested and (
             before.status is TaskStatus.QUEUED or attempt > before.attempt
         )
         accepted = self._try(
@@ -169,6 +169,39 @@ class TaskLifecycle(RuleBasedStateMachine):
             )
         )
         assert self._try(event) == legal
+
+    @rule()
+    def request_cancel(self):
+        legal = not self.task.status.is_terminal and not self.task.cancel_requested
+        event = ev.TaskCancelRequested(task_id="t1", version=self._next())
+        assert self._try(event) == legal
+
+    @rule()
+    def cancel(self):
+        legal = not self.task.status.is_terminal and self.task.cancel_requested
+        event = ev.TaskCancelled(task_id="t1", version=self._next())
+        assert self._try(event) == legal
+
+    @rule(attempt=st.integers(min_value=1, max_value=4))
+    def schedule_retry(self, attempt):
+        legal = self.task.status is TaskStatus.RUNNING
+        event = ev.TaskRetryScheduled(
+            task_id="t1", version=self._next(), attempt=attempt, delay_s=1.0,
+            retry_at="2026-12-03T00:00:00+00:00", error_type="E", message="m")
+        assert self._try(event) == legal
+
+    @rule()
+    def dead_letter(self):
+        legal = not self.task.status.is_terminal
+        event = ev.TaskDeadLettered(task_id="t1", version=self._next(), attempts=1,
+                                    error_type="E", message="m")
+        assert self._try(event) == legal
+
+    @invariant()
+    def a_cancel_pending_task_never_starts_again(self):
+        if self.task.cancel_requested and self.task.status is TaskStatus.QUEUED:
+            started = ev.TaskStarted(task_id="t1", version=self._next(), attempt=99)
+            assert not self._try(started)
 
     @precondition(lambda self: self.task.version > 1)
     @rule()
