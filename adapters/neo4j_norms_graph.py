@@ -14,6 +14,7 @@ from typing import Any
 import neo4j
 
 from adapters.neo4j_client import GraphError, run_query
+from adapters.neo4j_projection_space import LIVE, LabelSpace
 
 SCHEMA = (
     "CREATE CONSTRAINT norm_code IF NOT EXISTS FOR (n:Norm) REQUIRE n.code IS UNIQUE",
@@ -68,11 +69,23 @@ RETURN n {.*} AS norm, next.code AS superseded_by, replaces_codes,
          {task_id: t.id, kind: c.kind, at: c.at, task_status: t.status} END) AS runs
 """
 
+TASK_CHANGES = """
+MATCH (t:Task {id: $id})
+OPTIONAL MATCH (t)-[c:CHANGED]->(n:Norm)
+WITH t, c, n ORDER BY c.ordinal
+RETURN t.correlation_id AS correlation_id, t.status AS status,
+       collect(CASE WHEN c IS NULL THEN NULL ELSE
+         {code: n.code, kind: c.kind, version: c.version, at: c.at,
+          title: n.title} END) AS changes
+"""
+
 
 class Neo4jNormsGraph:
-    def __init__(self, driver: neo4j.Driver, database: str = "neo4j"):
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j",
+                 space: LabelSpace = LIVE):
         self._driver = driver
         self._database = database
+        self._space = space
 
     def ensure_schema(self) -> None:
         for statement in SCHEMA:
@@ -101,8 +114,20 @@ class Neo4jNormsGraph:
         norm["runs"] = [run for run in record["runs"] if run]
         return norm
 
+    def task_changes(self, task_id: str) -> dict[str, Any] | None:
+        """What one task run changed in the registry, in stream order; None if the
+        graph knows no such task."""
+        records = self._run(TASK_CHANGES, id=task_id)
+        if not records:
+            return None
+        record = records[0]
+        return {"task_id": task_id, "correlation_id": record["correlation_id"] or "",
+                "status": record["status"],
+                "changes": [c for c in record["changes"] if c]}
+
     def _run(self, query: str, **params: Any) -> list[neo4j.Record]:
-        return run_query(self._driver, self._database, query, params)
+        return run_query(self._driver, self._database, self._space.cypher(query),
+                         params)
 
 
 def _public(node: dict[str, Any]) -> dict[str, Any]:
