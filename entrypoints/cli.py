@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from entrypoints import audit_cli
 from entrypoints import settings as settings_module
 from entrypoints.bootstrap import Container, configure_logging
 from entrypoints.settings import Settings, SettingsError
@@ -15,6 +16,14 @@ GUNICORN_CLASSES = {"eventlet": "eventlet", "gthread": "gthread", "gevent": "gev
 
 
 def _container() -> Container:
+    """The Container of this run: from the environment, or from the Settings a
+    caller passed as the click context object (tests do)."""
+    context = click.get_current_context()
+    given = context.find_object(Settings)
+    if given is not None:
+        container = Container(given)
+        context.call_on_close(container.close)
+        return container
     try:
         settings = settings_module.load()
     except SettingsError as exc:
@@ -85,6 +94,9 @@ def services() -> None:
     from entrypoints import supervisor
 
     sys.exit(supervisor.run_services(dict(os.environ)))
+
+
+audit_cli.register(cli, _container)
 
 
 def main() -> None:
