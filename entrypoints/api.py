@@ -24,6 +24,7 @@ from adapters.neo4j_queue_graph import GraphError
 from adapters.redis_event_store import EventStoreError
 from domain import services
 from domain.commands import PRIORITIES, Command, ParseBatch, TrainRag, UpdateNorms
+from domain.events import SYSTEM_TASK_ID
 from domain.norms import KINDS as NORM_KINDS
 from domain.norms import STATUSES as NORM_STATUSES
 from domain.norms import normalise_code
@@ -33,8 +34,9 @@ from domain.errors import (
     InvalidCommandError,
     TaskNotFoundError,
 )
-from entrypoints import openapi, views
+from entrypoints import audit_api, openapi, views
 from entrypoints.bootstrap import Container
+from entrypoints.history import freshness
 from entrypoints.search import SearchResource
 from entrypoints.settings import Settings
 from projections import queue_view
@@ -136,6 +138,8 @@ class TaskResource:
         self._c = container
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, task_id: str) -> None:
+        if task_id == SYSTEM_TASK_ID:
+            raise TaskNotFoundError(task_id)
         task = services.load(self._c.event_store, task_id)
         resp.media = views.task(task)
 
@@ -161,13 +165,16 @@ class QueueResource:
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
         since = req.get_param("since")
         if since is not None:
-            resp.media = self._since(since, limit)
+            resp.media = {**self._since(since, limit), "freshness": freshness(self._c)}
+            return
+        if req.get_param("as_of") is not None:
+            resp.media = audit_api.queue_as_of(self._c, req, status, offset, limit)
             return
 
         page = self._c.queue_graph.page(status, offset, limit)
 
         resp.media = {"tasks": page.tasks, "total": page.total, "counts": page.counts,
-                      "offset": offset, "limit": limit}
+                      "offset": offset, "limit": limit, "freshness": freshness(self._c)}
 
     def _since(self, since: str, limit: int) -> dict[str, Any]:
         if not STREAM_ID.fullmatch(since):
@@ -224,7 +231,8 @@ class NormsResource:
 
         norms, total = self._c.norms_graph.page(status, kind, offset, limit)
 
-        resp.media = {"norms": norms, "total": total, "offset": offset, "limit": limit}
+        resp.media = {"norms": norms, "total": total, "offset": offset, "limit": limit,
+                      "freshness": freshness(self._c)}
 
 
 class NormResource:
@@ -237,7 +245,7 @@ class NormResource:
             raise falcon.HTTPNotFound(
                 title="Unknown norm", description=f"No norm with code {code!r}."
             )
-        resp.media = norm
+        resp.media = {**norm, "freshness": freshness(self._c)}
 
 
 def _choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -350,6 +358,10 @@ def create_app(container: Container) -> falcon.App:
     app.add_static_route("/static", str(STATIC_DIR))
     app.add_route("/healthz", HealthResource(container))
     app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/events.schema.json", audit_api.EventSchemaResource())
+    app.add_route("/api/v1/events", audit_api.EventsResource(container))
+    app.add_route("/api/v1/tasks/{task_id}/changes",
+                  audit_api.TaskChangesResource(container))
     sources = frozenset({"sources"})
     app.add_route("/api/v1/commands/norms-update",
                   CommandResource(container, auth, UpdateNorms, sources))

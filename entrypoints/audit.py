@@ -12,7 +12,7 @@ import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -24,7 +24,7 @@ from domain.errors import DomainError
 from domain.tasks import Task, start_or_apply
 from entrypoints import operations
 from entrypoints.bootstrap import Container
-from entrypoints.history import audit_log, position_at
+from entrypoints.history import audit_log, position_at, position_before
 from entrypoints.projector import Projector
 
 logger = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ def export(container: Container, out: IO[str], since: datetime | None,
            until: datetime | None) -> jsonl_archive.Written:
     """Write the entries recorded between ``since`` and ``until`` (both included)
     to ``out`` as JSON Lines."""
-    after = "0-0"
-    if since is not None:
-        after = position_at(since - timedelta(milliseconds=1), last=True)
+    after = position_before(since) if since else "0-0"
     last = position_at(until, last=True) if until else "+"
     return jsonl_archive.write(out, audit_log(container).entries(after, last))
 

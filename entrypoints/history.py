@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from adapters import event_codec
@@ -50,6 +50,11 @@ def position_at(moment: datetime, last: bool = False) -> str:
     """The first (or last) stream position that Redis could stamp at ``moment``."""
     millis = int(moment.timestamp() * 1000)
     return f"{millis}-{LAST_SEQUENCE}" if last else f"{millis}-0"
+
+
+def position_before(moment: datetime) -> str:
+    """The last stream position Redis could stamp before ``moment``."""
+    return position_at(moment - timedelta(milliseconds=1), last=True)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ def queue_as_of(container: Container, moment: datetime) -> list[Task]:
     for position, fields in audit_log(container).entries():
         if fields.get("task_id", "") not in done:
             _fold_entry(tasks, done, position, fields, moment)
-    return sorted(tasks.values(), key=lambda t: (t.submitted_at, t.task_id), reverse=True)
+    oldest_first = sorted(tasks.values(), key=lambda t: (t.submitted_at, t.task_id))
+    return oldest_first[::-1]
 
 
 def _fold_entry(tasks: dict[str, Task], done: set[str], position: str,

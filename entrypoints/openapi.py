@@ -172,9 +172,49 @@ SCHEMAS: dict[str, Any] = {
                               "additionalProperties": {"type": "integer"}}}}},
         },
     },
+    "Freshness": {
+        "type": "object",
+        "description": "How current a read from the Neo4j views is.",
+        "properties": {
+            "position": {"type": "string",
+                         "description": "the newest stream position the views hold"},
+            "head": {"type": "string", "description": "the newest stream position"},
+            "lag_events": {"type": "integer", "description": "entries not yet in "
+                           "the views, counted up to 10000"},
+            "lag_s": {"type": "number", "description": "seconds the oldest of them "
+                      "has waited; 0 when current"},
+        },
+    },
+    "EventsPage": {
+        "type": "object",
+        "properties": {
+            "events": {"type": "array", "items": {
+                "$ref": "/events.schema.json",
+                "description": "an event, or {position, undecodable, fields} for an "
+                "entry that cannot be read as one"}},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "pass as cursor for the next page; null "
+                            "at the end of the stream"},
+            "limit": {"type": "integer"},
+        },
+    },
+    "TaskChanges": {
+        "type": "object",
+        "properties": {
+            "task_id": {"type": "string"}, "correlation_id": {"type": "string"},
+            "status": {"type": ["string", "null"]},
+            "changes": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "title": {"type": ["string", "null"]},
+                "kind": {"type": "string",
+                         "enum": ["registered", "revised", "superseded"]},
+                "version": {"type": "integer"}, "at": {"type": "string"}}}},
+            "freshness": _ref("Freshness"),
+        },
+    },
     "Norm": {
         "type": "object",
         "properties": {
+            "freshness": _ref("Freshness"),
             "code": {"type": "string"}, "title": {"type": "string"},
             "kind": {"type": "string"}, "edition": {"type": "integer"},
             "status": {"type": "string", "enum": ["active", "superseded"]},
@@ -189,6 +229,10 @@ SCHEMAS: dict[str, Any] = {
     "QueuePage": {
         "type": "object",
         "properties": {
+            "freshness": _ref("Freshness"),
+            "as_of": {"type": "string", "format": "date-time",
+                      "description": "only with as_of: then tasks are Task objects "
+                      "folded from the stream and there is no freshness"},
             "tasks": {"type": "array", "items": {"type": "object"}},
             "total": {"type": "integer"}, "offset": {"type": "integer"},
             "limit": {"type": "integer"},
@@ -236,6 +280,41 @@ PATHS: dict[str, Any] = {
             "events": {"type": "array", "items": _ref("Event")}}}, "The history."),
             **READ_ERRORS},
     }},
+    "/api/v1/tasks/{task_id}/changes": {"get": {
+        "summary": "What one task run changed in the norms registry, in order",
+        "parameters": [TASK_ID],
+        "responses": {"200": _json(_ref("TaskChanges"), "The changes."),
+                      "404": _error("The norms graph knows no such task."),
+                      "503": _error("Redis or Neo4j did not answer.")},
+    }},
+    "/api/v1/events": {"get": {
+        "summary": "The whole event stream, oldest first, a page at a time",
+        "parameters": [
+            {"name": "cursor", "in": "query", "schema": {"type": "string"},
+             "description": "next_cursor of the previous page"},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+                        "default": 100}},
+            {"name": "since", "in": "query",
+             "schema": {"type": "string", "format": "date-time"},
+             "description": "Recorded at or after this time (by the stream's "
+             "clock; UTC without a zone)."},
+            {"name": "until", "in": "query",
+             "schema": {"type": "string", "format": "date-time"},
+             "description": "Recorded at or before this time."},
+            {"name": "task_id", "in": "query", "schema": {"type": "string"}},
+            {"name": "type", "in": "query", "schema": {"type": "string"},
+             "description": "An event type, as in /events.schema.json."},
+            {"name": "actor", "in": "query", "schema": {"type": "string"},
+             "description": "Who caused it, e.g. token:operator or worker:..."},
+            {"name": "correlation_id", "in": "query", "schema": {"type": "string"},
+             "description": "The command that started the chain."},
+        ],
+        "responses": {"200": _json(_ref("EventsPage"), "One page of events; fewer "
+                                   "than limit when a filter skipped many."),
+                      "400": _error("A bad cursor, limit, time or type."),
+                      "503": _error("Redis did not answer.")},
+    }},
     "/api/v1/queue": {"get": {
         "summary": "The queue as the Neo4j projection holds it, newest first",
         "parameters": [
@@ -249,9 +328,13 @@ PATHS: dict[str, Any] = {
             {"name": "since", "in": "query", "schema": {"type": "string"},
              "description": "A stream position: instead of a page, the tasks "
              "changed after it, oldest change first (catching up after a gap)."},
+            {"name": "as_of", "in": "query",
+             "schema": {"type": "string", "format": "date-time"},
+             "description": "An ISO 8601 time (UTC without a zone): the queue as "
+             "it stood then, folded from the stream instead of read from Neo4j."},
         ],
         "responses": {"200": _json(_ref("QueuePage"), "One page of tasks."),
-                      "400": _error("A bad status, offset or limit."),
+                      "400": _error("A bad status, offset, limit, since or as_of."),
                       "503": _error("Neo4j did not answer.")},
     }},
     "/api/v1/queue/throughput": {"get": {
@@ -281,7 +364,8 @@ PATHS: dict[str, Any] = {
         ],
         "responses": {"200": _json({"type": "object", "properties": {
             "norms": {"type": "array", "items": _ref("Norm")},
-            "total": {"type": "integer"}}}, "One page of norms."),
+            "total": {"type": "integer"},
+            "freshness": _ref("Freshness")}}, "One page of norms."),
             "400": _error("A bad status, kind, offset or limit."),
             "503": _error("Neo4j did not answer.")},
     }},
@@ -317,6 +401,10 @@ PATHS: dict[str, Any] = {
     "/openapi.json": {"get": {
         "summary": "This document",
         "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
+    }},
+    "/events.schema.json": {"get": {
+        "summary": "The JSON Schema of events, one definition per event type",
+        "responses": {"200": _json({"type": "object"}, "The event schema.")},
     }},
     "/": {"get": {
         "summary": "The live dashboard page",
