@@ -1,128 +1,329 @@
-// The queue page: a snapshot from /api/v1/queue, then live updates over Socket.IO.
-// Every update carries the task's version; an older version never overwrites a newer.
-(function () {
-  "use strict";
-  const tasks = new Map();
-  const el = (id) => document.getElementById(id);
-  let socket = null;
+// The queue page: wires the store, the sync, the table, the detail panel, the
+// chart and the operator's actions together. Renders are coalesced: a burst of
+// updates redraws the page at most ten times a second.
+import { request } from "./api.js";
+import { TaskDetail } from "./detail.js";
+import * as fmt from "./format.js";
+import { STATUSES, TaskStore, TERMINAL } from "./store.js";
+import { QueueSync } from "./sync.js";
+import { copyIcon, QueueTable } from "./table.js";
+import { ThroughputChart } from "./throughput.js";
+import { Notices } from "./notices.js";
 
-  function token() { return sessionStorage.getItem("bldr-token") || ""; }
+const TOKEN_KEY = "bldr.operatorToken";
+const MIN_RENDER_GAP_MS = 100;
+const $ = (id) => document.getElementById(id);
 
-  function say(text, isError) {
-    el("message").textContent = text;
-    el("message").className = isError ? "error" : "";
+const store = new TaskStore();
+const view = { status: "", type: "", sort: "submitted", descending: true };
+const notices = new Notices($("notices"));
+const page = { loaded: false, finished: 0, types: "", renderQueued: false, lastRender: 0 };
+
+const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
+const table = new QueueTable($("table-scroll"), $("rows"), { onOpen: openTask, onCopy: copy });
+const detail = new TaskDetail($("detail"), store, {
+  token, onCopy: copy, onTokenRefused: tokenRefused,
+  onClose: () => { table.select(null); history.replaceState(null, "", " "); },
+});
+const chart = new ThroughputChart($("throughput"), $("throughput-caption"));
+const sync = new QueueSync(store, {
+  onChange: changed,
+  onState: showState,
+  onProblem: (key, text) => { notices.problem(key, text); changed(); },
+});
+
+function changed() {
+  if (page.renderQueued) return;
+  page.renderQueued = true;
+  const wait = Math.max(0, MIN_RENDER_GAP_MS - (performance.now() - page.lastRender));
+  setTimeout(() => requestAnimationFrame(() => {
+    page.renderQueued = false;
+    page.lastRender = performance.now();
+    render();
+  }), wait);
+}
+
+function render() {
+  const summary = store.summary();
+  renderCounts(summary);
+  renderTypes(summary.types);
+  const rows = store.view(view);
+  table.setRows(rows);
+  renderPlaceholder(rows, summary);
+  $("shown").textContent = rows.length === summary.total
+    ? `${fmt.count(rows.length)} tasks`
+    : `${fmt.count(rows.length)} of ${fmt.count(summary.total)} tasks`;
+  detail.refresh();
+  const finished = STATUSES.filter((s) => TERMINAL.has(s))
+    .reduce((sum, s) => sum + summary.counts[s], 0);
+  if (page.loaded && finished > page.finished) chart.soon();
+  page.finished = finished;
+}
+
+// The chips are made once and updated in place, so a click lands while counts move.
+const chips = new Map();
+const ALWAYS_SHOWN = new Set(["", "queued", "running", "succeeded", "failed"]);
+
+function renderCounts(summary) {
+  if (!chips.size) {
+    for (const status of ["", ...STATUSES]) chips.set(status, chip(status));
+    $("counts").replaceChildren(...chips.values());
   }
-
-  function merge(update) {
-    const id = update.task_id || update.id;
-    const known = tasks.get(id);
-    if (known && known.version >= update.version) return;
-    tasks.set(id, Object.assign({}, known || {}, update, { id: id }));
+  for (const [status, button] of chips) {
+    const n = status ? summary.counts[status] || 0 : summary.total;
+    button.querySelector(".value").textContent = fmt.count(n);
+    button.hidden = !n && !ALWAYS_SHOWN.has(status) && view.status !== status;
+    button.setAttribute("aria-pressed", String(view.status === status));
   }
+  renderShare(summary);
+  $("waiting").textContent = waiting(summary);
+}
 
-  function time(value) {
-    return value ? new Date(value).toLocaleString() : "";
-  }
-
-  function row(task) {
-    const tr = document.createElement("tr");
-    tr.dataset.taskId = task.id;
-    const cells = [
-      task.id.slice(0, 8), task.type || "", null,
-      null, time(task.submitted_at), time(task.finished_at), task.submitted_by || "",
-    ];
-    cells.forEach((text, index) => {
-      const td = document.createElement("td");
-      if (index === 2) {
-        const span = document.createElement("span");
-        span.className = "status " + task.status;
-        span.textContent = task.status;
-        td.appendChild(span);
-      } else if (index === 3) {
-        const bar = document.createElement("progress");
-        bar.max = 100;
-        bar.value = task.percent || 0;
-        td.appendChild(bar);
-        td.appendChild(document.createTextNode(" " + Math.round(task.percent || 0) + "%"));
-      } else {
-        td.textContent = text;
-      }
-      if (index === 0) td.title = task.id;
-      tr.appendChild(td);
-    });
-    return tr;
-  }
-
-  function render() {
-    const sorted = Array.from(tasks.values()).sort(
-      (a, b) => (b.submitted_at || "").localeCompare(a.submitted_at || ""));
-    el("rows").replaceChildren(...sorted.slice(0, 500).map(row));
-    el("empty").hidden = sorted.length > 0;
-    const counts = {};
-    sorted.forEach((t) => { counts[t.status] = (counts[t.status] || 0) + 1; });
-    el("counts").replaceChildren(...Object.entries(counts).map(([status, n]) => {
-      const span = document.createElement("span");
-      span.textContent = status + ": " + n;
-      return span;
+// One bar split by status, in proportion to the counts.
+function renderShare(summary) {
+  const bar = $("share");
+  if (bar.children.length !== STATUSES.length) {
+    bar.replaceChildren(...STATUSES.map((status) => {
+      const part = document.createElement("span");
+      part.className = status;
+      return part;
     }));
   }
-
-  let pending = false;
-  function renderSoon() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => { pending = false; render(); });
-  }
-
-  async function loadSnapshot() {
-    try {
-      const response = await fetch("/api/v1/queue?limit=500");
-      if (!response.ok) throw new Error((await response.json()).description);
-      const page = await response.json();
-      page.tasks.forEach(merge);
-      renderSoon();
-    } catch (error) {
-      say("Could not load the queue (" + error.message + "); retrying in 5 s.", true);
-      setTimeout(loadSnapshot, 5000);
-    }
-  }
-
-  function setConnection(state) {
-    el("connection").textContent = state;
-    el("connection").className = "badge " + state;
-  }
-
-  function connect() {
-    if (socket) socket.disconnect();
-    if (!token()) { setConnection("read-only"); return; }
-    socket = io({ auth: { token: token() } });
-    socket.on("connect", () => { setConnection("connected"); say(""); loadSnapshot(); });
-    socket.on("disconnect", () => setConnection("reconnecting"));
-    socket.on("connect_error", (error) => {
-      setConnection("reconnecting");
-      say("Live updates unavailable: " + error.message, true);
-    });
-    socket.on("tasks", (batch) => { batch.tasks.forEach(merge); renderSoon(); });
-  }
-
-  async function updateNow() {
-    const response = await fetch("/api/v1/commands/norms-update", {
-      method: "POST", headers: { Authorization: "Bearer " + token() },
-    });
-    const body = await response.json();
-    if (!response.ok) { say(body.title + ": " + body.description, true); return; }
-    say("Submitted task " + body.task_id.slice(0, 8));
-  }
-
-  el("token-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    sessionStorage.setItem("bldr-token", el("token").value.trim());
-    el("token").value = "";
-    el("update-now").disabled = !token();
-    connect();
+  STATUSES.forEach((status, index) => {
+    bar.children[index].style.flexGrow = String(summary.counts[status] || 0);
   });
-  el("update-now").addEventListener("click", updateNow);
-  el("update-now").disabled = !token();
-  loadSnapshot();
-  connect();
-})();
+  bar.hidden = !summary.total;
+}
+
+function waiting(summary) {
+  const now = Date.now();
+  const parts = [];
+  if (summary.oldestQueued) {
+    parts.push(`Longest waiting: queued ${fmt.ago(fmt.parseTime(summary.oldestQueued), now)}`);
+  }
+  if (summary.oldestRunning) {
+    const running = now - fmt.parseTime(summary.oldestRunning).getTime();
+    parts.push(`longest running: ${fmt.duration(running)}`);
+  }
+  if (!parts.length) return summary.total ? "Nothing is waiting or running." : "";
+  return parts.join(" · ");
+}
+
+function chip(status) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "count " + (status || "all");
+  button.dataset.status = status;
+  const value = document.createElement("span");
+  value.className = "value";
+  const name = document.createElement("span");
+  name.className = "label";
+  name.textContent = status ? fmt.STATUS_LABELS[status] : "all";
+  button.append(value, name);
+  button.addEventListener("click", () => {
+    view.status = view.status === status ? "" : status;
+    $("table-scroll").scrollTop = 0;
+    render();
+  });
+  return button;
+}
+
+function renderTypes(types) {
+  const key = types.join(",");
+  if (key === page.types) return;
+  page.types = key;
+  const select = $("filter-type");
+  const options = [new Option("All types", "")];
+  for (const type of types) options.push(new Option(fmt.typeLabel(type), type));
+  select.replaceChildren(...options);
+  select.value = types.includes(view.type) ? view.type : "";
+}
+
+function renderPlaceholder(rows, summary) {
+  const box = $("placeholder");
+  let text = "";
+  if (!summary.total && !page.loaded) {
+    text = notices.has("sync") ? notices.text("sync") : "Loading the queue…";
+  } else if (!summary.total) {
+    box.replaceChildren(emptyQueue());
+    box.hidden = false;
+    box.dataset.kind = "empty";
+    return;
+  } else if (!rows.length) {
+    text = "No tasks match these filters. Choose “All” or another type to see more.";
+  }
+  box.dataset.kind = notices.has("sync") && !summary.total ? "problem" : "info";
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function emptyQueue() {
+  const wrap = document.createElement("div");
+  const title = document.createElement("p");
+  title.className = "empty-title";
+  title.textContent = "The queue is empty.";
+  const how = document.createElement("p");
+  how.textContent = token()
+    ? "Press “Update norms now” to start a norms update, or submit one from a shell:"
+    : "Enter the operator token and press “Update norms now” to start a norms "
+      + "update, or submit one from a shell:";
+  const shell = document.createElement("pre");
+  shell.textContent = `curl -X POST -H "Authorization: Bearer $TOKEN" \\\n  ${location.origin}`
+    + "/api/v1/commands/norms-update";
+  wrap.append(title, how, shell);
+  return wrap;
+}
+
+const STATE_NAMES = {
+  connecting: "Connecting", syncing: "Catching up", live: "Live",
+  reconnecting: "Reconnecting", "read-only": "Read-only", refused: "Token refused",
+};
+
+function showState(state) {
+  if (["live", "read-only", "refused"].includes(state.mode) && state.asOf) page.loaded = true;
+  if (state.mode === "refused" && token()) tokenRefused();
+  const box = $("connection");
+  box.dataset.state = state.mode;
+  box.querySelector(".state").textContent = STATE_NAMES[state.mode] || state.mode;
+  box.querySelector(".when").textContent = freshness(state);
+  changed();
+}
+
+// How current the table is, in words.
+function freshness(state) {
+  const asOf = latest(state.asOf, state.lastChange);
+  switch (state.mode) {
+    case "syncing":
+      return state.total ? `${fmt.count(state.loaded)} changes read of about `
+        + `${fmt.count(state.total)} tasks` : "reading missed changes";
+    case "live":
+      return `in sync · as of ${fmt.clockTime(asOf)}`;
+    case "reconnecting":
+      return state.lostAt ? `showing the queue as of ${fmt.clockTime(state.lostAt)} `
+        + `(${fmt.ago(state.lostAt)})` : "";
+    case "read-only":
+    case "refused":
+      return asOf ? `refreshed every 15 s · as of ${fmt.clockTime(asOf)}` : "";
+    default:
+      return "";
+  }
+}
+
+function latest(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+function openTask(id) {
+  table.select(id);
+  detail.open(id);
+  history.replaceState(null, "", "#task=" + encodeURIComponent(id));
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.classList.add("copied");
+    button.textContent = "✓";
+    setTimeout(() => {
+      button.classList.remove("copied");
+      button.replaceChildren(copyIcon());
+    }, 1200);
+  } catch (error) {
+    notices.info(`Copying is not allowed here; the task id is ${text}`);
+  }
+}
+
+// Actions need the operator token; without it the page only reads.
+function showOperator() {
+  const has = !!token();
+  $("token-form").hidden = has;
+  $("token-set").hidden = !has;
+  const update = $("update-now");
+  update.disabled = !has;
+  update.title = has ? "Submit a norms update with the configured sources"
+    : "Enter the operator token to run actions";
+  document.body.classList.toggle("read-only", !has);
+  detail.refresh();
+  changed();
+}
+
+function tokenRefused() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showOperator();
+}
+
+async function updateNow() {
+  const button = $("update-now");
+  button.disabled = true;
+  button.textContent = "Submitting…";
+  try {
+    const body = await request("POST", "/api/v1/commands/norms-update", { token: token() });
+    notices.problem("action", null);
+    notices.info(`Norms update ${fmt.shortId(body.task_id)} submitted.`);
+    table.highlight(body.task_id);
+  } catch (error) {
+    notices.problem("action", `Could not submit the norms update: ${error.explanation}. `
+      + "Nothing was submitted.");
+    if (error.status === 401) tokenRefused();
+  }
+  button.textContent = "Update norms now";
+  showOperator();
+}
+
+function sortBy(header) {
+  const sort = header.dataset.sort;
+  view.descending = view.sort === sort ? !view.descending : true;
+  view.sort = sort;
+  for (const th of document.querySelectorAll("th[data-sort]")) {
+    th.setAttribute("aria-sort", th.dataset.sort !== sort ? "none"
+      : view.descending ? "descending" : "ascending");
+  }
+  render();
+}
+
+function wire() {
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("token").value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $("token").value = "";
+    notices.problem("socket", null);
+    showOperator();
+    sync.start(token());
+  });
+  $("forget-token").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showOperator();
+    sync.start("");
+  });
+  $("update-now").addEventListener("click", updateNow);
+  $("filter-type").addEventListener("change", (event) => {
+    view.type = event.target.value;
+    render();
+  });
+  for (const th of document.querySelectorAll("th[data-sort]")) {
+    th.addEventListener("click", () => sortBy(th));
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") detail.close();
+  });
+  window.addEventListener("resize", () => { table.scheduleDraw(); detail.place(); });
+}
+
+function tick() {
+  showState(sync.state);
+  if (store.summary().counts.running) table.draw();
+  detail.refresh();
+}
+
+wire();
+$("zone").textContent = fmt.zoneName();
+showOperator();
+sync.start(token());
+chart.start();
+setInterval(tick, 1000);
+const linked = /^#task=(.+)$/.exec(location.hash);
+if (linked) openTask(decodeURIComponent(linked[1]));
