@@ -43,6 +43,7 @@ import logging
 import os
 import posixpath
 import re
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -70,6 +71,7 @@ from domain.norms import (
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 16
+MAX_DOWNLOAD_BYTES = 1 << 30
 SNIFF_SIZE = 1 << 16
 DEFAULT_TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds between received bytes
 MAX_DOCUMENT_BYTES = 64 << 20
@@ -195,6 +197,11 @@ def _download(
         with os.fdopen(handle, "wb") as out:
             for chunk in _fetch(http, url, shown, timeout):
                 out.write(chunk)
+                if out.tell() > MAX_DOWNLOAD_BYTES:
+                    raise CatalogueFetchError(
+                        shown, f"the catalogue is over {MAX_DOWNLOAD_BYTES} bytes.",
+                        transient=False,
+                    )
     except BaseException:
         os.unlink(name)
         raise
@@ -206,7 +213,9 @@ def _fetch(
     http: requests.Session, url: str, shown: str, timeout: tuple[float, float]
 ) -> Iterator[bytes]:
     try:
-        with http.get(url, stream=True, timeout=timeout) as response:
+        with http.get(
+            url, stream=True, timeout=timeout, allow_redirects=False
+        ) as response:
             _check_status(response, shown)
             yield from response.iter_content(CHUNK_SIZE)
     except requests.RequestException as error:
@@ -223,6 +232,11 @@ def _check_status(response: requests.Response, shown: str) -> None:
     status = response.status_code
     if status < 300:
         return
+    if status < 400:
+        raise CatalogueFetchError(
+            shown, f"the server answered HTTP {status}: redirects are not followed;"
+            " give the final address.", transient=False, status=status,
+        )
     transient = status >= 500 or status in TRANSIENT_STATUSES
     raise CatalogueFetchError(
         shown,
@@ -249,10 +263,14 @@ class _LocalDocuments:
         return _digest(self.chunks(link))
 
     def chunks(self, link: str) -> Iterator[bytes]:
-        target = (self._folder / link.replace("\\", "/")).resolve()
+        try:
+            target = (self._folder / link.replace("\\", "/")).resolve()
+            exists = target.is_file()
+        except (OSError, RuntimeError) as error:
+            raise _DocumentError(f"Document '{link[:200]}' cannot be found: {error}.")
         if not target.is_relative_to(self._folder):
             raise _DocumentError(f"Document '{link}' is outside the catalogue folder.")
-        if not target.is_file():
+        if not exists:
             raise _DocumentError(f"Document '{link}' does not exist.")
         try:
             with target.open("rb") as body:
@@ -369,6 +387,8 @@ def _read_file(
 def _inspect(path: Path, shown: str) -> tuple[int, str]:
     """The size of the file and the encoding to read it with."""
     try:
+        if path.exists() and not (path.is_dir() or stat.S_ISREG(path.stat().st_mode)):
+            raise CatalogueUnreadableError(shown, "is not a regular file.")
         with path.open("rb") as binary:
             encoding = _detect_encoding(iter(partial(binary.read, CHUNK_SIZE), b""))
             size = binary.tell()
@@ -461,7 +481,7 @@ def _columns(header: list[str], shown: str) -> list[tuple[int, str]]:
     if not found:
         raise CatalogueUnreadableError(
             shown,
-            f"no recognisable header (first line: {';'.join(header)[:120]!r}); expected"
+            f"no recognisable header in its first line ({len(header)} cells); expected"
             " columns code, title, edition, status or Обозначение, Наименование,"
             " Редакция, Статус.",
         )

@@ -50,9 +50,13 @@ class InMemoryEventStore(EventStore):
             self._norms.update(norms or {})
         return recorded
 
-    def history(self, task_id: str) -> list[RecordedEvent]:
+    def history(
+        self, task_id: str, offset: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
         with self._lock:
-            return list(self._by_task.get(task_id, []))
+            events = self._by_task.get(task_id, [])
+            end = None if limit is None else offset + limit
+            return list(events[offset:end])
 
     def known_norms(self) -> dict[str, Norm]:
         with self._lock:

@@ -25,6 +25,8 @@ CATALOGUE_FIELDS = tuple(
     "code title kind edition status superseded_by replaces document".split()
 )
 
+MAX_CODE_LENGTH = 120
+MAX_TITLE_LENGTH = 2000
 FIRST_EDITION_YEAR = 1900
 LAST_EDITION_YEAR = 2100
 
@@ -192,7 +194,9 @@ def _cyrillic_lookalikes(word: str) -> str:
 
 
 def _clean_text(raw: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", raw).split())
+    kept = {"Cc": " ", "Cf": ""}
+    text = "".join(kept.get(unicodedata.category(c), c) for c in raw)
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def entry_from_row(line: int, row: Mapping[str, str]) -> CatalogueEntry | RejectedRow:
@@ -206,14 +210,16 @@ def entry_from_row(line: int, row: Mapping[str, str]) -> CatalogueEntry | Reject
 
 
 def _norm_from_row(row: Mapping[str, str]) -> Norm:
-    code = normalise_code(row.get("code", ""))
+    code = _checked_code(row.get("code", ""), "Code")
     if not code:
         raise _RowError("Code is missing.")
     title = _clean_text(row.get("title", ""))
     if not title:
         raise _RowError(f"Title is missing for {code}.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise _RowError(f"Title of {code} is over {MAX_TITLE_LENGTH} characters.")
 
-    superseded_by = normalise_code(row.get("superseded_by", ""))
+    superseded_by = _checked_code(row.get("superseded_by", ""), "Superseded-by code")
     if superseded_by == code:
         raise _RowError(f"Norm {code} cannot be superseded by itself.")
     return Norm(
@@ -223,8 +229,19 @@ def _norm_from_row(row: Mapping[str, str]) -> Norm:
         edition=_edition(row.get("edition", "")),
         status=_status(row.get("status", "")),
         superseded_by=superseded_by,
-        replaces=normalise_code(row.get("replaces", "")),
+        replaces=_checked_code(row.get("replaces", ""), "Replaced code"),
     )
+
+
+def _checked_code(raw: str, what: str) -> str:
+    """A normalised code, refused when too long or holding control or format
+    characters that would make two codes look alike but differ."""
+    code = normalise_code(raw)
+    if len(code) > MAX_CODE_LENGTH:
+        raise _RowError(f"{what} is over {MAX_CODE_LENGTH} characters.")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn") for c in code):
+        raise _RowError(f"{what} {code!r} holds invisible or control characters.")
+    return code
 
 
 def _kind(raw: str, code: str) -> str:

@@ -47,8 +47,11 @@ class EventStore(abc.ABC):
         """The task as its newest event left it; None if the task is unknown."""
 
     @abc.abstractmethod
-    def history(self, task_id: str) -> list[RecordedEvent]:
-        """Every event of one task, oldest first; empty if the task is unknown."""
+    def history(
+        self, task_id: str, offset: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """The events of one task, oldest first, from the ``offset``-th on (at most
+        ``limit`` of them); empty if the task is unknown."""
 
     @abc.abstractmethod
     def known_norms(self) -> dict[str, Norm]:

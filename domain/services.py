@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["submit", "load", "cancel", "retry", "explain", "TaskRun", "Waiting"]
 
 CONFLICT_RETRIES = 5
+MEND_AFTER_S = 30
 
 
 def new_task_id() -> str:
@@ -33,8 +34,7 @@ def submit(
 ) -> tuple[Task, bool]:
     """Record the command as a new task and hand it to the workers.
 
-    A repeat with a known idempotency key returns the first task; if that one
-    never left the queue it is handed over again, which mends a lost hand-over."""
+    A repeat with a known idempotency key returns the first task."""
     task_id = new_task_id()
     submission = ev.TaskSubmitted(
         task_id=task_id,
@@ -49,10 +49,18 @@ def submit(
     task_id, created = store.submit(submission, idempotency_ttl_s)
 
     task = load(store, task_id)
-    never_ran = task.status is TaskStatus.QUEUED and not task.attempt
-    if created or never_ran:
+    if created or _hand_over_lost(task):
         queue.enqueue(task)
     return task, created
+
+
+def _hand_over_lost(task: Task) -> bool:
+    """A repeated submission of a task that has waited untouched for a while: its
+    first hand-over may have failed, so it is handed over again (a duplicate
+    message is harmless; bursts of repeats within the wait add none)."""
+    waited = (ev.utc_now() - task.submitted_at).total_seconds()
+    untouched = task.status is TaskStatus.QUEUED and task.version == 1
+    return untouched and waited > MEND_AFTER_S
 
 
 def load(store: EventStore, task_id: str) -> Task:

@@ -33,17 +33,25 @@ from domain.errors import (
     IllegalTransitionError,
     InvalidCommandError,
     TaskNotFoundError,
+    VersionConflictError,
 )
 from entrypoints import audit_api, openapi, views
 from entrypoints.bootstrap import Container
 from entrypoints.history import freshness
 from entrypoints.search import SearchResource
 from entrypoints.settings import Settings
+from entrypoints.task_control import (
+    CancelResource,
+    DeadLettersResource,
+    RetryResource,
+    waiting,
+)
 from projections import queue_view
 
 logger = logging.getLogger(__name__)
 
-STREAM_ID = re.compile(r"\d{1,15}-\d{1,9}")
+STREAM_ID = re.compile(r"\d{1,13}-\d{1,6}")
+MAX_OFFSET = 1_000_000_000
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 UNAVAILABLE = (EventStoreError, GraphError, TaskQueueError, redis.RedisError)
 
@@ -119,8 +127,8 @@ class CommandResource:
             )
         arguments = {}
         if sources is not None:
-            roots = self._c.settings.catalogue_roots
-            arguments["sources"] = check_sources(sources, roots)
+            policy = self._c.source_policy
+            arguments["sources"] = check_sources(sources, policy)
         return self._make(
             actor=actor, idempotency_key=key, priority=priority, **arguments
         )
@@ -141,7 +149,7 @@ class TaskResource:
         if task_id == SYSTEM_TASK_ID:
             raise TaskNotFoundError(task_id)
         task = services.load(self._c.event_store, task_id)
-        resp.media = views.task(task)
+        resp.media = {**views.task(task), "waiting": waiting(self._c, task)}
 
 
 class TaskEventsResource:
@@ -149,10 +157,18 @@ class TaskEventsResource:
         self._c = container
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, task_id: str) -> None:
-        history = self._c.event_store.history(task_id)
-        if not history:
+        offset = _offset(req)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=5000, default=1000)
+        total = self._c.event_store.version(task_id)
+        if not total:
             raise TaskNotFoundError(task_id)
-        resp.media = {"task_id": task_id, "events": [views.event(r) for r in history]}
+
+        history = self._c.event_store.history(task_id, offset, limit)
+
+        more = offset + len(history) < total
+        resp.media = {"task_id": task_id, "events": [views.event(r) for r in history],
+                      "total": total, "offset": offset,
+                      "next_offset": offset + len(history) if more else None}
 
 
 class QueueResource:
@@ -161,7 +177,7 @@ class QueueResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         status = _choice(req, "status", views.STATUSES)
-        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        offset = _offset(req)
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
         since = req.get_param("since")
         if since is not None:
@@ -226,7 +242,7 @@ class NormsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         status = _choice(req, "status", NORM_STATUSES)
         kind = _choice(req, "kind", NORM_KINDS)
-        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        offset = _offset(req)
         limit = req.get_param_as_int("limit", min_value=1, max_value=1000, default=100)
 
         norms, total = self._c.norms_graph.page(status, kind, offset, limit)
@@ -246,6 +262,10 @@ class NormResource:
                 title="Unknown norm", description=f"No norm with code {code!r}."
             )
         resp.media = {**norm, "freshness": freshness(self._c)}
+
+
+def _offset(req: falcon.Request) -> int:
+    return req.get_param_as_int("offset", min_value=0, max_value=MAX_OFFSET, default=0)
 
 
 def _choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -297,7 +317,9 @@ def read_json_object(
         raise falcon.HTTPContentTooLarge(
             title="Body too large", description=f"The body is over {limit} bytes."
         )
-    raw = req.bounded_stream.read(limit + 1)
+    chunked = req.content_length is None and req.get_header("Transfer-Encoding")
+    stream = req.stream if chunked else req.bounded_stream
+    raw = stream.read(limit + 1)
     if len(raw) > limit:
         raise falcon.HTTPContentTooLarge(
             title="Body too large", description=f"The body is over {limit} bytes."
@@ -311,7 +333,7 @@ def read_json_object(
         )
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise falcon.HTTPBadRequest(
             title="Malformed JSON", description=f"The body is not valid JSON: {exc}"
         ) from None
@@ -332,7 +354,7 @@ def read_json_object(
 def _domain_error(req, resp, exc: DomainError, params) -> None:
     if isinstance(exc, TaskNotFoundError):
         raise falcon.HTTPNotFound(title="Unknown task", description=str(exc))
-    if isinstance(exc, IllegalTransitionError):
+    if isinstance(exc, (IllegalTransitionError, VersionConflictError)):
         raise falcon.HTTPConflict(title="Not allowed now", description=str(exc))
     raise falcon.HTTPBadRequest(title="Invalid command", description=str(exc))
 
@@ -372,6 +394,11 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/api/v1/search", SearchResource(container))
     app.add_route("/api/v1/tasks/{task_id}", TaskResource(container))
     app.add_route("/api/v1/tasks/{task_id}/events", TaskEventsResource(container))
+    app.add_route("/api/v1/tasks/{task_id}/cancel",
+                  CancelResource(container, auth, read_json_object))
+    app.add_route("/api/v1/tasks/{task_id}/retry",
+                  RetryResource(container, auth, read_json_object))
+    app.add_route("/api/v1/dead-letters", DeadLettersResource(container))
     app.add_route("/api/v1/queue", QueueResource(container))
     app.add_route("/api/v1/queue/throughput", ThroughputResource(container))
     app.add_route("/api/v1/norms", NormsResource(container))
@@ -392,6 +419,8 @@ def create_socketio(container: Container) -> socketio.Server:
     @sio.event
     def connect(sid, environ, auth):
         token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str):
+            token = None
         if token not in tokens:
             raise socketio.exceptions.ConnectionRefusedError("a valid token is required")
         sio.enter_room(sid, socketio_live_feed.ROOM)

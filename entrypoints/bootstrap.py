@@ -12,6 +12,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from adapters.catalogue_sources import SourcePolicy
 from adapters.dramatiq_task_queue import DramatiqTaskQueue, make_broker
 from adapters.neo4j_norms_graph import Neo4jNormsGraph
 from adapters.neo4j_queue_graph import Neo4jQueueGraph
@@ -21,6 +22,8 @@ from adapters.socketio_live_feed import SocketIOLiveFeed
 from entrypoints.settings import Settings
 
 REDIS_RETRIES = 2
+REDIS_CONNECTIONS = 64
+REDIS_POOL_WAIT_S = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(ids)s"
 ID_KEYS = ("task_id", "event_type", "stream_id", "message_id")
 
@@ -33,14 +36,17 @@ class Container:
 
     @functools.cached_property
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(
+        pool = redis.BlockingConnectionPool.from_url(
             self.settings.redis_url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_POOL_WAIT_S,
             decode_responses=True,
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), REDIS_RETRIES),
         )
+        return redis.Redis(connection_pool=pool)
 
     @functools.cached_property
     def neo4j_driver(self) -> neo4j.Driver:
@@ -53,6 +59,11 @@ class Container:
             connection_acquisition_timeout=15,
             max_transaction_retry_time=15,
         )
+
+    @property
+    def source_policy(self) -> SourcePolicy:
+        s = self.settings
+        return SourcePolicy(s.catalogue_roots, s.fetch_private_hosts)
 
     @functools.cached_property
     def event_store(self) -> RedisEventStore:

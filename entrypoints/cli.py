@@ -10,6 +10,7 @@ import click
 from entrypoints import audit_cli
 from entrypoints import settings as settings_module
 from entrypoints.bootstrap import Container, configure_logging
+from entrypoints.local_services import LocalServiceError
 from entrypoints.settings import Settings, SettingsError
 
 GUNICORN_CLASSES = {"eventlet": "eventlet", "gthread": "gthread", "gevent": "gevent"}
@@ -85,7 +86,11 @@ def run() -> None:
     """Start Redis and Neo4j when not configured, then every process, supervised."""
     from entrypoints import supervisor
 
-    sys.exit(supervisor.run_all(dict(os.environ)))
+    try:
+        code = supervisor.run_all(dict(os.environ))
+    except (supervisor.PortInUseError, SettingsError, LocalServiceError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(code)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import csv_catalogue
+from adapters.catalogue_sources import check_sources
 from adapters.document_parser import parse_document
 from adapters.redis_document_store import RedisDocumentStore, RedisIndexPointer
 from adapters.sqlite_search_index import SqliteSearchIndexBuilder
@@ -31,7 +32,7 @@ def job_table(container: Container) -> dict[str, Job]:
 
 def update_norms(container: Container, run: TaskRun, arguments: dict[str, Any]):
     s = container.settings
-    sources = expand(arguments.get("sources") or s.default_sources)
+    sources = sources_to_read(container, arguments)
     timeout = (5.0, s.fetch_timeout_s)
 
     def read(source: str, on_progress) -> Iterator[Any]:
@@ -44,7 +45,7 @@ def update_norms(container: Container, run: TaskRun, arguments: dict[str, Any]):
 
 def parse_batch(container: Container, run: TaskRun, arguments: dict[str, Any]):
     s = container.settings
-    catalogues = expand(arguments.get("sources") or s.default_sources)
+    catalogues = sources_to_read(container, arguments)
     timeout = (5.0, s.fetch_timeout_s)
     store = RedisDocumentStore(container.redis, s.prefix)
 
@@ -67,6 +68,15 @@ def train_rag(container: Container, run: TaskRun, arguments: dict[str, Any]):
 def index_folder(settings: Settings, task_id: str) -> Path:
     """Where the task's search index is built: its own folder under the data dir."""
     return (Path(settings.data_dir) / "indexes" / task_id).resolve()
+
+
+def sources_to_read(container: Container, arguments: dict[str, Any]) -> list[str]:
+    """The catalogues a task reads: the ones it was given, checked again now that
+    folders are listed and links resolved, or else the configured defaults."""
+    given = arguments.get("sources")
+    if not given:
+        return expand(container.settings.default_sources)
+    return list(check_sources(expand(given), container.source_policy))
 
 
 def expand(sources) -> list[str]:

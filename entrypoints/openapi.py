@@ -147,6 +147,12 @@ SCHEMAS: dict[str, Any] = {
             "finished_at": {"type": ["string", "null"], "format": "date-time"},
             "report": {"type": ["object", "null"]},
             "error": {"type": ["object", "null"]},
+            "retry_of": {"type": ["string", "null"]},
+            "retry_at": {"type": ["string", "null"]},
+            "cancel_requested": {"type": "boolean"},
+            "cancel_reason": {"type": ["string", "null"]},
+            "waiting": {"type": ["string", "null"],
+                        "description": "why the task is not running, if it waits"},
         },
     },
     "Event": {
@@ -279,6 +285,54 @@ PATHS: dict[str, Any] = {
             "task_id": {"type": "string"},
             "events": {"type": "array", "items": _ref("Event")}}}, "The history."),
             **READ_ERRORS},
+    }},
+    "/api/v1/tasks/{task_id}/cancel": {"post": {
+        "summary": "Cancel a task: at once if queued, at its next safe point if "
+                   "running",
+        "security": [{"bearer": []}],
+        "parameters": [TASK_ID],
+        "requestBody": {"required": False, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": False,
+                       "properties": {"reason": {"type": "string",
+                                                 "maxLength": 500}}}}}},
+        "responses": {
+            "202": _json(_ref("Task"), "Cancel recorded; `cancel_requested` is true "
+                         "and `status` says whether it already took effect."),
+            "400": _error("A bad body."),
+            "401": _error("Missing or wrong bearer token."),
+            "404": _error("No task with that id."),
+            "409": _error("The task has finished; the description names its state."),
+            "503": _error("Redis did not answer."),
+        },
+    }},
+    "/api/v1/tasks/{task_id}/retry": {"post": {
+        "summary": "Submit a new task doing what a failed, dead-lettered or "
+                   "cancelled task was asked to do, linked to it (RETRY_OF)",
+        "security": [{"bearer": []}],
+        "parameters": [TASK_ID],
+        "responses": {
+            "202": _json({"type": "object", "properties": {
+                "task_id": {"type": "string"}, "url": {"type": "string"},
+                "status": {"type": "string"}, "retry_of": {"type": "string"}}},
+                "The new task."),
+            "401": _error("Missing or wrong bearer token."),
+            "404": _error("No task with that id."),
+            "409": _error("The task succeeded or has not finished."),
+            "503": _error("Redis did not answer."),
+        },
+    }},
+    "/api/v1/dead-letters": {"get": {
+        "summary": "Tasks that used up their attempts, newest first",
+        "parameters": [
+            {"name": "offset", "in": "query",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                        "default": 50}},
+        ],
+        "responses": {"200": _json(_ref("QueuePage"), "One page of tasks."),
+                      "400": _error("A bad offset or limit."),
+                      "503": _error("Neo4j did not answer.")},
     }},
     "/api/v1/tasks/{task_id}/changes": {"get": {
         "summary": "What one task run changed in the norms registry, in order",

@@ -56,6 +56,7 @@ class Settings:
     task_policies: Mapping[str, TaskPolicy] = field(
         default_factory=lambda: dict(DEFAULT_POLICIES)
     )
+    fetch_private_hosts: bool = False
     lease_ttl_s: float = 10.0
     broker_heartbeat_ms: int = 60_000
     broker_maintenance_chance: int = 1_000
@@ -110,6 +111,7 @@ def _build(values: Mapping[str, str], data_dir: Path) -> Settings:
         worker_threads=_int(values, "BLDR_WORKER_THREADS", defaults.worker_threads),
         fetch_timeout_s=_float(values, "BLDR_FETCH_TIMEOUT", defaults.fetch_timeout_s),
         task_policies=parse_policies(get("BLDR_TASK_POLICIES", "")),
+        fetch_private_hosts=_flag(values, "BLDR_FETCH_PRIVATE_HOSTS"),
         lease_ttl_s=_float(values, "BLDR_LEASE_TTL", defaults.lease_ttl_s),
         broker_heartbeat_ms=_int(
             values, "BLDR_BROKER_HEARTBEAT_MS", defaults.broker_heartbeat_ms
@@ -175,6 +177,15 @@ def _int(values: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _flag(values: Mapping[str, str], name: str) -> bool:
+    raw = (values.get(name) or "").strip().lower()
+    if raw in ("", "0", "no", "false", "off"):
+        return False
+    if raw in ("1", "yes", "true", "on"):
+        return True
+    raise SettingsError(f"{name}={raw!r}: use yes or no")
 
 
 def _float(values: Mapping[str, str], name: str, default: float) -> float:

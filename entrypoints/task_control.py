@@ -77,7 +77,7 @@ class DeadLettersResource:
         self._c = container
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        offset = req.get_param_as_int("offset", min_value=0, default=0)
+        offset = req.get_param_as_int("offset", min_value=0, max_value=10**9, default=0)
         limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
 
         page = self._c.queue_graph.page("dead_lettered", offset, limit)

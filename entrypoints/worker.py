@@ -79,6 +79,9 @@ def serve(container: Container, stop: threading.Event) -> None:
     name = process_name("worker")
     declare(container, worker_context(container, name))
     threads = container.settings.worker_threads
+    # Middleware such as the time limits starts its helper threads on this
+    # signal, which Dramatiq's own command line sends and we must send too.
+    container.broker.emit_after("process_boot")
     worker = dramatiq.Worker(container.broker, worker_threads=threads)
     if container.settings.worker_prefetch:
         worker.queue_prefetch = container.settings.worker_prefetch
@@ -89,6 +92,7 @@ def serve(container: Container, stop: threading.Event) -> None:
 
     logger.info("worker %s stopping", name)
     worker.stop()
+    container.broker.emit_before("process_stop")
     container.broker.close()
 
 

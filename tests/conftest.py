@@ -60,6 +60,7 @@ def settings(backends, tmp_path, catalogues) -> Settings:
         lease_ttl_s=2.0,
         broker_heartbeat_ms=4000,
         broker_maintenance_chance=1_000_000,
+        fetch_private_hosts=True,
     )
 
 
@@ -87,6 +88,7 @@ def process_env(settings) -> dict[str, str]:
             "BLDR_CATALOGUE_ROOTS": os.pathsep.join(settings.catalogue_roots),
             "BLDR_WORKER_THREADS": "2",
         "BLDR_TASK_POLICIES": TEST_POLICIES,
+        "BLDR_FETCH_PRIVATE_HOSTS": "yes",
         "BLDR_LEASE_TTL": str(settings.lease_ttl_s),
         "BLDR_BROKER_HEARTBEAT_MS": str(settings.broker_heartbeat_ms),
         "BLDR_BROKER_MAINTENANCE_CHANCE": str(settings.broker_maintenance_chance),

@@ -3,7 +3,11 @@ processes on real Redis and Neo4j."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import signal
+import threading
+import time
 
 import pytest
 import requests
@@ -156,3 +160,43 @@ def test_a_task_whose_worker_is_killed_is_delivered_again_and_ends_once(
     assert done.status.value == "succeeded"
     assert done.attempt == 2
     assert len(container.event_store.known_norms()) == 60_000
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Answers with a catalogue that arrives one byte every 0.3 s."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for _ in range(1000):
+                self.wfile.write(b"c")
+                self.wfile.flush()
+                time.sleep(0.3)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_attempt_past_its_time_limit_fails_and_is_dead_lettered(
+        start, settings, container):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    policies = '{"update_norms": {"time_limit_s": 2, "max_attempts": 1}}'
+    start("api", BLDR_TASK_POLICIES=policies)
+    start("worker", BLDR_TASK_POLICIES=policies)
+    base = f"http://127.0.0.1:{settings.port}"
+    wait_for(lambda: api_ready(base), 60, "the API")
+
+    task_id = submit(base, sources=[f"http://127.0.0.1:{server.server_port}/c.csv"])
+    try:
+        wait_for(lambda: finished(container, task_id), 30, "the time limit to end it")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    done = task(container, task_id)
+    assert done.status.value == "dead_lettered"
+    assert done.error["type"] == "TimeLimitError"

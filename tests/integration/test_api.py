@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from falcon import testing
 
+from domain import events as ev
 from entrypoints.api import create_app
+from entrypoints.bootstrap import Container
 from entrypoints.projector import Projector
 from tests.conftest import TOKEN
 
@@ -155,3 +158,56 @@ def test_the_openapi_document_describes_every_route(client):
         "/api/v1/norms", "/api/v1/norms/{code}"}
     responses = document["paths"]["/api/v1/commands/norms-update"]["post"]["responses"]
     assert {"202", "400", "401", "413", "415", "422"} <= set(responses)
+
+
+@pytest.mark.parametrize("body, words", [
+    ('{"sources": ["\\ud800"]}', "not valid Unicode"),
+    ('{"sources": ["http://[::1/x.csv"]}', "not a valid URL"),
+    ('{"sources": ["http://h:99999/x.csv"]}', "not a valid URL"),
+    ('{"sources": ["http://user:secret@example.org/a.csv"]}', "credentials"),
+    ('{"sources": ["~root/a.csv"]}', "cannot be used"),
+    ('{"sources": ["' + "a" * 300 + '.csv"]}', "cannot be used"),
+    ('{"sources": ["line\\nbreak.csv"]}', "control characters"),
+    ("[" * 30000 + "]" * 30000, "not valid JSON"),
+])
+def test_hostile_sources_get_a_400_naming_the_problem(client, container, body, words):
+    response = client.simulate_post(
+        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert words in response.json["description"]
+    assert stream_types(container) == []
+
+
+def test_a_source_on_an_internal_address_is_refused_unless_allowed(container):
+    strict = dataclasses.replace(container.settings, fetch_private_hosts=False)
+    client = testing.TestClient(create_app(Container(strict)))
+
+    response = client.simulate_post(
+        SUBMIT, json={"sources": ["http://127.0.0.1:6379/x.csv"]}, headers=AUTH)
+
+    assert response.status_code == 400
+    assert "internal address" in response.json["description"]
+
+
+@pytest.mark.parametrize("query", ["offset=99999999999999999999",
+                                   "since=999999999999999-999999999"])
+def test_out_of_range_paging_is_400(client, query):
+    assert client.simulate_get("/api/v1/queue", query_string=query).status_code == 400
+
+
+def test_a_long_history_is_read_in_pages(client, container):
+    task_id = client.simulate_post(SUBMIT, headers=AUTH).json["task_id"]
+    store = container.event_store
+    store.append(task_id, [ev.TaskStarted(task_id=task_id)]
+                 + [ev.TaskProgressed(task_id=task_id, percent=p) for p in range(10)], 1)
+
+    first = client.simulate_get(f"/api/v1/tasks/{task_id}/events",
+                                params={"limit": 5}).json
+    last = client.simulate_get(f"/api/v1/tasks/{task_id}/events",
+                               params={"offset": 10, "limit": 5}).json
+
+    assert [e["version"] for e in first["events"]] == [1, 2, 3, 4, 5]
+    assert first["total"] == 12 and first["next_offset"] == 5
+    assert [e["version"] for e in last["events"]] == [11, 12]
+    assert last["next_offset"] is None

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -515,7 +516,7 @@ def test_a_written_catalogue_reads_back_as_written(
         2 + i + sum(n.title.count("\n") for n in norms[:i]) for i in range(len(norms))
     ]
     expected = [
-        CatalogueEntry(line, Norm(**{**vars(n), "title": " ".join(n.title.split())}))
+        CatalogueEntry(line, replace(n, title=" ".join(n.title.split())))
         for line, n in zip(lines, norms)
     ]
     assert items == expected

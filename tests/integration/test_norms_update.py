@@ -170,3 +170,21 @@ def test_a_source_that_fails_twice_then_answers_succeeds_after_two_retries(
     assert [r.attempt for r in retries] == [1, 2]
     assert retries[0].delay_s < retries[1].delay_s
     assert done.report["added"] == 33
+
+
+def test_a_link_out_of_the_roots_found_at_run_time_fails_the_task(
+    container, catalogues, tmp_path
+):
+    outside = tmp_path / "outside.csv"
+    outside.write_text("code,title,edition,status\nСП 9.9,Тайна,2020,active\n",
+                       encoding="utf-8")
+    folder = catalogues / "folder"
+    folder.mkdir()
+    (folder / "a.csv").symlink_to(outside)
+
+    done = update(container, str(folder))
+
+    assert done.status is TaskStatus.FAILED
+    assert done.error["type"] == "InvalidSourceError"
+    assert "outside the catalogue roots" in done.error["message"]
+    assert container.event_store.known_norms() == {}
