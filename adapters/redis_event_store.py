@@ -86,6 +86,10 @@ return ids
 """
 
 
+def _numbered(event: ev.Event, version: int) -> ev.Event:
+    return event if event.version == version else event.at_version(version)
+
+
 class EventStoreError(Exception):
     """The event store could not be reached or answered nonsense."""
 
@@ -118,7 +122,7 @@ class RedisEventStore(EventStore):
         state: Task | None = None,
     ) -> list[RecordedEvent]:
         numbered = [
-            e.at_version(expected_version + i) for i, e in enumerate(events, start=1)
+            _numbered(e, expected_version + i) for i, e in enumerate(events, start=1)
         ]
         reply = self._run(task_id, numbered, expected_version, norms or {}, 0, "",
                           state)

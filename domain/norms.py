@@ -194,9 +194,14 @@ def _cyrillic_lookalikes(word: str) -> str:
 
 
 def _clean_text(raw: str) -> str:
-    kept = {"Cc": " ", "Cf": ""}
-    text = "".join(kept.get(unicodedata.category(c), c) for c in raw)
+    text = raw if raw.isprintable() else _without_controls(raw)
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _without_controls(raw: str) -> str:
+    """Control characters become spaces; invisible format characters go."""
+    kept = {"Cc": " ", "Cf": ""}
+    return "".join(kept.get(unicodedata.category(c), c) for c in raw)
 
 
 def entry_from_row(line: int, row: Mapping[str, str]) -> CatalogueEntry | RejectedRow:
@@ -239,7 +244,8 @@ def _checked_code(raw: str, what: str) -> str:
     code = normalise_code(raw)
     if len(code) > MAX_CODE_LENGTH:
         raise _RowError(f"{what} is over {MAX_CODE_LENGTH} characters.")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn") for c in code):
+    hidden = ("Cc", "Cf", "Co", "Cn")
+    if not code.isprintable() and any(unicodedata.category(c) in hidden for c in code):
         raise _RowError(f"{what} {code!r} holds invisible or control characters.")
     return code
 

@@ -150,12 +150,10 @@ class TaskRun:
 
     def _append_raw(self, events: list[ev.Event], norms=None) -> list[RecordedEvent]:
         numbered = [
-            self._stamp(e).at_version(number)
+            self._stamp(e, number)
             for number, e in enumerate(events, start=self.task.version + 1)
         ]
-        after = self.task
-        for event in numbered:
-            after = after.apply(event)
+        after = _fold_batch(self.task, numbered)
         recorded = self.store.append(
             self.task_id, numbered, self.task.version, norms, state=after
         )
@@ -171,10 +169,28 @@ class TaskRun:
     def _reload(self) -> None:
         self.task = self.store.task(self.task_id)
 
-    def _stamp(self, event: ev.Event) -> ev.Event:
+    def _stamp(self, event: ev.Event, version: int) -> ev.Event:
         return dataclasses.replace(
-            event, actor="worker:" + self.worker, correlation_id=self.task.correlation_id
+            event,
+            version=version,
+            actor="worker:" + self.worker,
+            correlation_id=self.task.correlation_id,
         )
+
+
+_LIFECYCLE = tuple(ev.TASK_EVENTS)
+
+
+def _fold_batch(task: Task, events: list[ev.Event]) -> Task:
+    """The task after a batch this run numbered itself. Facts about norms change
+    nothing but the version, so only lifecycle events are folded one by one: a
+    batch of hundreds of norm events costs one copy of the task, not hundreds."""
+    for event in events:
+        if isinstance(event, _LIFECYCLE):
+            task = dataclasses.replace(task, version=event.version - 1).apply(event)
+    if task.version != events[-1].version:
+        task = dataclasses.replace(task, version=events[-1].version)
+    return task
 
 
 def describe(error: BaseException) -> dict[str, str]:
