@@ -197,7 +197,7 @@ function freshness(state) {
       return state.total ? `${fmt.count(state.loaded)} changes read of about `
         + `${fmt.count(state.total)} tasks` : "reading missed changes";
     case "live":
-      return `in sync · as of ${fmt.clockTime(asOf)}`;
+      return `in sync · as of ${fmt.clockTime(asOf)}${behind(state.projection)}`;
     case "reconnecting":
       return state.lostAt ? `showing the queue as of ${fmt.clockTime(state.lostAt)} `
         + `(${fmt.ago(state.lostAt)})` : "";
@@ -207,6 +207,12 @@ function freshness(state) {
     default:
       return "";
   }
+}
+
+// The views the API serves lag the stream while the projector catches up.
+function behind(projection) {
+  if (!projection || !projection.lag_events || projection.lag_s < 2) return "";
+  return ` · views ${fmt.count(projection.lag_events)} events behind`;
 }
 
 function latest(a, b) {

@@ -89,7 +89,7 @@ export class TaskDetail {
     const record = Object.assign({}, this.store.get(this.id) || fromApi(api, this.id));
     if (api && api.version >= (record.version || 0)) {
       for (const name of ["report", "error", "arguments", "cancel_requested",
-        "cancel_reason", "worker", "priority", "correlation_id"]) {
+        "cancel_reason", "worker", "priority", "correlation_id", "waiting"]) {
         if (api[name] !== undefined && api[name] !== null) record[name] = api[name];
       }
     }
@@ -248,6 +248,7 @@ function facts(task) {
     ["Duration", fmt.duration(fmt.taskDuration(task, now))],
     ["Attempts", task.attempts ? String(task.attempts) : ""],
     ["Next attempt", task.status === "queued" ? fmt.fullTime(task.retry_at) : ""],
+    ["Waiting", task.status === "queued" ? task.waiting : ""],
     ["Worker", task.worker],
     ["Retry of", task.retry_of],
     ["Sources", sources.length ? sources.join("\n") : "the configured defaults"],

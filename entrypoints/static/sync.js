@@ -60,17 +60,23 @@ export class QueueSync {
     socket.on("tasks", (batch) => this._live(batch));
     socket.on("disconnect", (reason) => {
       this._lost();
+      this._interrupted(`the connection to the server was lost (${reason})`);
       if (reason === "io server disconnect") socket.connect();
     });
     socket.on("connect_error", (error) => this._connectFailed(socket, error));
+    socket.io.on("reconnect_error", (error) => this._interrupted(
+      `the server does not answer (${error.message})`));
+  }
+
+  _interrupted(what) {
+    this.onProblem("socket", `Live updates are interrupted: ${what}. The page `
+      + "reconnects by itself and then fetches every change it missed.");
   }
 
   _connectFailed(socket, error) {
     if (socket.active) {
       this._lost();
-      this.onProblem("socket", "Live updates are interrupted: the connection to the "
-        + `server failed (${error.message}). The page reconnects by itself and then `
-        + "fetches every change it missed.");
+      this._interrupted(`the server does not answer (${error.message})`);
       return;
     }
     // Refused by the server, not a network failure: the token is wrong.
@@ -130,10 +136,12 @@ export class QueueSync {
       const page = await this._fetch(generation, `/api/v1/queue?since=${cursor}&limit=${PAGE}`);
       if (!page) return false;
       for (const row of page.tasks) { this.store.merge(row); if (seen) seen.add(row.id); }
-      if (page.tasks.length) cursor = page.tasks[page.tasks.length - 1].position;
-      if (reload) this._setState({ loaded: this.state.loaded + page.tasks.length });
+      const last = page.tasks[page.tasks.length - 1];
+      if (last && last.position) cursor = last.position;
+      this._setState({ projection: page.freshness || null,
+        loaded: this.state.loaded + (reload ? page.tasks.length : 0) });
       this.onChange();
-      if (page.complete) break;
+      if (page.complete || !(last && last.position)) break;
     }
     if (seen) this._dropUnseen(seen);
     this.watermark = laterPosition(cursor, this.watermark || "0-0");

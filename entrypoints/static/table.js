@@ -7,7 +7,7 @@ import { TERMINAL } from "./store.js";
 const ROW_HEIGHT = 44;
 const OVERSCAN = 8;
 const COLUMNS = 10;
-const FLASH_MS = 2500;
+const FLASH_MS = 2000;
 
 export class QueueTable {
   constructor(scroller, body, { onOpen, onCopy }) {

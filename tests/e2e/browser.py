@@ -62,13 +62,14 @@ class RunningSystem:
             self._start(role)
         wait_for(lambda: api_ready(self.base), 60, "the API to answer /healthz")
 
-    def stop_api(self) -> None:
-        for process in self._running("api"):
+    def stop_role(self, role: str) -> None:
+        for process in self._running(role):
             process.stop()
 
-    def start_api(self) -> None:
-        self._start("api")
-        wait_for(lambda: api_ready(self.base), 60, "the restarted API to answer")
+    def start_role(self, role: str) -> None:
+        self._start(role)
+        if role == "api":
+            wait_for(lambda: api_ready(self.base), 60, "the restarted API to answer")
 
     def stop(self) -> None:
         for process in self.processes:

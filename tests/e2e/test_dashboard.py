@@ -177,22 +177,63 @@ def test_after_the_api_restarts_the_page_shows_what_it_missed(
     gated.release()
     percent_between(page, task_id, 0)
 
-    system.stop_api()
+    system.stop_role("api")
     expect(page.locator("#connection")).to_have_attribute(
         "data-state", "reconnecting", timeout=30_000)
+    expect(page.locator(".notice.problem")).to_contain_text(
+        "Live updates are interrupted")
     gated.release(SOURCES - 1)
     wait_for(lambda: (container.queue_graph.task(task_id) or {}).get("status")
              == "succeeded", 60, "the task to finish while the API is down")
     row = page.locator(f'tr[data-task-id="{task_id}"]')
     shown_while_away = row.get_attribute("data-status")
-    system.start_api()
+    system.start_role("api")
 
     expect(page.locator("#connection")).to_have_attribute(
         "data-state", "live", timeout=60_000)
     expect(row).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(row.locator(".progress")).to_have_attribute("data-percent", "100")
     expect(page.locator(".count.succeeded .value")).to_have_text("1")
+    expect(page.locator(".notice.problem")).to_have_count(0)
     assert shown_while_away == "running"
+    assert page_errors == []
+
+
+def test_cancel_shows_the_request_then_the_effect_and_a_refusal_in_words(
+        system, gated, browser, page_errors):
+    page = open_dashboard(browser, system.base, page_errors, TOKEN)
+    page.click("#update-now")
+    first = new_row_id(page)
+    row = page.locator(f'tr[data-task-id="{first}"]')
+    expect(row).to_have_attribute("data-status", "running", timeout=30_000)
+    row.click()
+    cancel = page.locator("#detail .cancel-task")
+
+    cancel.click()
+    expect(page.locator("#detail .cancel-state.requested")).to_contain_text(
+        "Cancellation requested")
+    expect(row.locator(".tag.pending-cancel")).to_be_visible()
+    expect(cancel).to_be_disabled()
+    gated.release()
+    expect(row).to_have_attribute("data-status", "cancelled", timeout=30_000)
+    expect(page.locator("#detail .cancel-state.effective")).to_contain_text("Cancelled")
+    expect(cancel).to_be_hidden()
+    screenshot(page, "task-cancelled")
+
+    page.click("#update-now")
+    second = new_row_id(page)
+    late = page.locator(f'tr[data-task-id="{second}"]')
+    expect(late).to_have_attribute("data-status", "running", timeout=30_000)
+    system.stop_role("projector")
+    gated.release(SOURCES)
+    wait_for(lambda: api_task(system.base, second)["status"] == "succeeded", 30,
+             "the second task to succeed unseen by the page")
+    late.click()
+    cancel.click()
+    expect(page.locator("#detail .cancel-state.problem")).to_contain_text(
+        "Not cancelled")
+    system.start_role("projector")
+    expect(late).to_have_attribute("data-status", "succeeded", timeout=30_000)
     assert page_errors == []
 
 
@@ -261,16 +302,18 @@ def click_around(page, until, limit_s=120):
 
 def test_without_a_token_the_page_reads_but_cannot_act_and_gets_no_live_data(
         system, gated, browser, page_errors):
-    task_id = submit(system.base)
-    wait_for(lambda: api_task(system.base, task_id)["status"] == "running", 30,
-             "the task to start")
     socket_requests = []
     page = browser.new_page()
     page.on("request",
             lambda r: "/socket.io/" in r.url and socket_requests.append(r.url))
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     page.goto(f"{system.base}/")
+    expect(page.locator("#placeholder")).to_contain_text("The queue is empty.")
+    task_id = submit(system.base)
+    wait_for(lambda: api_task(system.base, task_id)["status"] == "running", 30,
+             "the task to start")
 
+    page.reload()
     expect(page.locator("#connection")).to_have_attribute(
         "data-state", "read-only", timeout=30_000)
     expect(page.locator("#update-now")).to_be_disabled()
