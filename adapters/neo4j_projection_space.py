@@ -38,9 +38,11 @@ WITH c WHERE coalesce(c.ordinal, -1) < $ordinal
 SET c.position = $position, c.ordinal = $ordinal
 """
 
+# A map projection rather than c.position: before the first checkpoint is saved the
+# property key does not exist, and naming it would draw a server notification.
 LOAD_CHECKPOINT = """
 MATCH (c:Checkpoint {name: $name})
-RETURN c.position AS position
+RETURN c {.*} AS checkpoint
 """
 
 WIPE = """
@@ -113,7 +115,7 @@ class Neo4jProjectionSpace:
     def checkpoint(self) -> str:
         """The stream position the space holds; "0-0" before anything was written."""
         records = self._run(LOAD_CHECKPOINT, name=CHECKPOINT)
-        return records[0]["position"] if records else "0-0"
+        return records[0]["checkpoint"].get("position", "0-0") if records else "0-0"
 
     def wipe(self) -> int:
         """Delete every node of the space, in batches; the number deleted."""

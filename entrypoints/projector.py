@@ -7,9 +7,10 @@ consumer read and never acknowledged are claimed again (XAUTOCLAIM) at start and
 once they have been idle for ``CLAIM_IDLE_MS``, while running; the version and
 ordinal guards in every write make applying them twice harmless.
 
-NOTE: the claim at start takes every pending entry, so it assumes one projector
-per consumer group; a second one started meanwhile only repeats a batch the
-guards then skip.
+NOTE: the claim at start takes every pending entry, and the leases of other
+consumers are then dropped, so it assumes one projector per consumer group; a
+second one started meanwhile repeats a batch the guards then skip, and a replay
+started at that moment may not wait for that batch.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class Projector:
         self._stop = stop
         self.prepare()
         self.reclaim(0)
+        self._lock.drop_other_leases(self._consumer)
         self.forget_idle_consumers()
         last_claim = time.monotonic()
         while not stop.is_set():
