@@ -8,6 +8,8 @@ import { copyButton, progressBar, statusBadge } from "./table.js";
 import { timeline } from "./timeline.js";
 
 const RELOAD_DELAY_MS = 400;
+const HISTORY_FIRST = 2000;
+const HISTORY_LAST = 200;
 
 export class TaskDetail {
   constructor(panel, store, { token, onClose, onCopy, onTokenRefused }) {
@@ -71,14 +73,13 @@ export class TaskDetail {
   async _load(id) {
     try {
       const [task, history] = await Promise.all([
-        getJson(`/api/v1/tasks/${encodeURIComponent(id)}`),
-        getJson(`/api/v1/tasks/${encodeURIComponent(id)}/events`),
+        getJson(`/api/v1/tasks/${encodeURIComponent(id)}`), loadHistory(id),
       ]);
       if (id !== this.id) return;
-      this.loaded = { version: task.version, task, events: history.events, error: null };
+      this.loaded = { version: task.version, task, history, error: null };
     } catch (error) {
       if (id !== this.id) return;
-      this.loaded = { version: 0, task: null, events: null, error };
+      this.loaded = { version: 0, task: null, history: null, error };
     }
     this.render();
   }
@@ -186,10 +187,24 @@ export class TaskDetail {
         `Could not load the history: ${what}. It is loaded again when the task changes; `
         + "close and reopen the panel to retry now."));
     } else {
-      section.appendChild(timeline(this.loaded.events));
+      section.appendChild(timeline(this.loaded.history));
     }
     return section;
   }
+}
+
+// The first events and the last ones: a long run's ending stays in sight
+// however many norm events lie between.
+async function loadHistory(id) {
+  const path = `/api/v1/tasks/${encodeURIComponent(id)}/events`;
+  const first = await getJson(`${path}?limit=${HISTORY_FIRST}`);
+  if (first.next_offset === null || first.next_offset === undefined) {
+    return { events: first.events, skipped: 0 };
+  }
+  const from = Math.max(first.next_offset, first.total - HISTORY_LAST);
+  const last = await getJson(`${path}?offset=${from}&limit=${HISTORY_LAST}`);
+  return { events: first.events.concat(last.events), skipped: from - first.next_offset,
+    gapAt: first.events.length };
 }
 
 // A task the page does not hold (opened from a link) as the API folds it.

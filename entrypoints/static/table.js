@@ -146,7 +146,10 @@ function idCell(id) {
   const code = document.createElement("code");
   code.textContent = fmt.shortId(id);
   code.title = id;
-  td.append(code, copyButton(id));
+  const box = document.createElement("div");
+  box.className = "id-box";
+  box.append(code, copyButton(id));
+  td.appendChild(box);
   return td;
 }
 

@@ -6,22 +6,30 @@ import * as fmt from "./format.js";
 const NORM_EVENT = /^Norm/;
 const CODES_SHOWN = 300;
 
-export function timeline(events) {
+// ``history`` is {events, skipped, gapAt}: ``skipped`` events left out before
+// index ``gapAt``.
+export function timeline({ events, skipped = 0, gapAt = 0 }) {
   const list = document.createElement("ol");
   list.className = "timeline";
   if (!events || !events.length) {
     list.appendChild(item("muted", "", "No events recorded yet."));
     return list;
   }
-  for (const group of grouped(events)) {
-    list.appendChild(group.norms ? normEntry(group.norms) : taskEntry(group.event));
+  for (const group of grouped(events, skipped ? gapAt : -1)) {
+    if (group.gap) {
+      list.appendChild(item("gap", "", `… ${fmt.count(skipped)} more events, `
+        + "in /api/v1/tasks/{id}/events …"));
+    } else {
+      list.appendChild(group.norms ? normEntry(group.norms) : taskEntry(group.event));
+    }
   }
   return list;
 }
 
-function grouped(events) {
+function grouped(events, gapAt) {
   const groups = [];
-  for (const event of events) {
+  for (const [index, event] of events.entries()) {
+    if (index === gapAt) groups.push({ gap: true });
     const last = groups[groups.length - 1];
     if (NORM_EVENT.test(event.type)) {
       if (last && last.norms) last.norms.push(event);
