@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from falcon import testing
 from playwright.sync_api import expect
 
-from entrypoints.api import create_app
+from entrypoints.api import STATIC_DIR, create_app
 from tests.conftest import TOKEN
 from tests.e2e.browser import (
     CHROMIUM,
@@ -64,7 +65,8 @@ def running(env, tmp_path, port, workers=1):
 def system(container, process_env, gated, tmp_path):
     """The norms update's default sources are four gated copies of one catalogue."""
     defaults = ",".join(gated.urls("catalogue-2026.csv", SOURCES))
-    env = dict(process_env, BLDR_DEFAULT_SOURCES=defaults, BLDR_FETCH_PRIVATE_HOSTS="yes")
+    env = dict(process_env, BLDR_DEFAULT_SOURCES=defaults,
+               BLDR_FETCH_PRIVATE_HOSTS="yes")
     with running(env, tmp_path, container.settings.port) as system:
         yield system
 
@@ -373,3 +375,105 @@ def test_the_page_and_its_libraries_are_served_by_the_api_itself(container):
                        "/static/vendor/chart.umd.min.js", "/static/dashboard.js"]
     assert all(answer.status_code == 200 for answer in answers)
     assert package["dependencies"] == {"chart.js": "4.6.1", "socket.io-client": "4.8.4"}
+
+
+# The page's own modules, loaded in Chromium from an address the test answers:
+# the rules that keep the page correct, without the rest of the system.
+LOGIC_ORIGIN = "http://dashboard.test"
+
+
+def logic_page(browser, answers):
+    """A blank page whose /api/ requests get the bodies listed for them in
+    ``answers``, one per request; the requests made are kept in the returned list."""
+    asked = []
+
+    def answer(route):
+        url = urlsplit(route.request.url)
+        if url.path.startswith("/static/"):
+            route.fulfill(path=STATIC_DIR / url.path.removeprefix("/static/"),
+                          content_type="text/javascript")
+        elif url.path.startswith("/api/"):
+            asked.append(f"{url.path}?{url.query}")
+            route.fulfill(json=answers[f"{url.path}?{url.query}"].pop(0))
+        else:
+            route.fulfill(body="<!doctype html><title>logic</title>",
+                          content_type="text/html")
+
+    page = browser.new_page()
+    page.route(f"{LOGIC_ORIGIN}/**", answer)
+    page.goto(f"{LOGIC_ORIGIN}/")
+    return page, asked
+
+
+def test_a_late_row_never_undoes_a_newer_state_but_fills_in_what_is_missing(browser):
+    page, _ = logic_page(browser, {})
+
+    task = page.evaluate("""async () => {
+      const { TaskStore } = await import("/static/store.js");
+      const store = new TaskStore();
+      store.merge({ task_id: "t", version: 3, position: "30-0", status: "running",
+                    percent: 40 });
+      store.merge({ id: "t", version: 2, position: "20-0", status: "queued",
+                    type: "update_norms", submitted_at: "2026-12-03T10:00:00+00:00" });
+      store.merge({ task_id: "t", version: 5, position: "50-0", status: "succeeded",
+                    percent: 100, report: '{"added": 3}' });
+      store.merge({ task_id: "t", version: 4, position: "40-0", percent: 90 });
+      return store.get("t");
+    }""")
+
+    assert task["status"] == "succeeded"
+    assert task["percent"] == 100
+    assert task["version"] == 5
+    assert task["type"] == "update_norms"
+    assert task["submitted_at"] == "2026-12-03T10:00:00+00:00"
+    assert task["report"] == {"added": 3}
+
+
+def test_stream_positions_compare_as_numbers(browser):
+    page, _ = logic_page(browser, {})
+
+    order = page.evaluate("""async () => {
+      const { comparePositions } = await import("/static/store.js");
+      return ["10-0", "9-0", "9-10", "9-2", "0-0"].sort(comparePositions);
+    }""")
+
+    assert order == ["0-0", "9-0", "9-2", "9-10", "10-0"]
+
+
+def task_row(task_id, version, position, status="running"):
+    return {"id": task_id, "version": version, "position": position, "status": status,
+            "type": "update_norms"}
+
+
+def test_a_change_whose_live_update_was_lost_arrives_with_the_next_catch_up(browser):
+    queue = "/api/v1/queue"
+    page, asked = logic_page(browser, {
+        f"{queue}?limit=500": [{"tasks": [], "total": 2, "counts": {}}],
+        f"{queue}?since=0-0&limit=500": [{"complete": False, "tasks": [
+            task_row("a", 2, "100-0"), task_row("b", 2, "105-3")]}],
+        f"{queue}?since=105-3&limit=500": [
+            {"complete": True, "tasks": []},
+            {"complete": True, "tasks": [
+                task_row("a", 3, "200-0"), task_row("b", 4, "210-0", "succeeded")]}],
+    })
+
+    seen = page.evaluate("""async () => {
+      const { TaskStore } = await import("/static/store.js");
+      const { QueueSync } = await import("/static/sync.js");
+      const store = new TaskStore();
+      const quiet = { onChange() {}, onState() {}, onProblem() {} };
+      const sync = new QueueSync(store, quiet);
+      await sync._catchUp(sync.generation);
+      const loaded = sync.watermark;
+      sync._live({ tasks: [{ task_id: "a", version: 3, position: "200-0",
+                             percent: 50 }] });
+      const afterLive = sync.watermark;
+      await sync._catchUp(sync.generation);
+      return { loaded, afterLive, caughtUp: sync.watermark,
+               a: store.get("a").percent, b: store.get("b").status };
+    }""")
+
+    assert asked == [f"{queue}?limit=500", f"{queue}?since=0-0&limit=500",
+                     f"{queue}?since=105-3&limit=500", f"{queue}?since=105-3&limit=500"]
+    assert seen == {"loaded": "105-3", "afterLive": "105-3", "caughtUp": "210-0",
+                    "a": 50, "b": "succeeded"}
