@@ -198,9 +198,11 @@ function freshness(state) {
         + `${fmt.count(state.total)} tasks` : "reading missed changes";
     case "live":
       return `in sync · as of ${fmt.clockTime(asOf)}${behind(state.projection)}`;
-    case "reconnecting":
-      return state.lostAt ? `showing the queue as of ${fmt.clockTime(state.lostAt)} `
-        + `(${fmt.ago(state.lostAt)})` : "";
+    case "reconnecting": {
+      const since = asOf || state.lostAt;
+      return since ? `showing the queue as of ${fmt.clockTime(since)} `
+        + `(${fmt.ago(since)})` : "";
+    }
     case "read-only":
     case "refused":
       return asOf ? `refreshed every 15 s · as of ${fmt.clockTime(asOf)}` : "";

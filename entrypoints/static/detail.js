@@ -342,7 +342,8 @@ function otherFacts(report) {
     if (REPORT_SHOWN.has(key) || value === null || typeof value === "object") continue;
     const shown = key === "elapsed_s" ? fmt.duration(value * 1000)
       : typeof value === "number" ? fmt.count(value) : String(value);
-    const name = REPORT_FACTS[key] || key.charAt(0).toUpperCase() + key.slice(1).replace(/_/g, " ");
+    const name = REPORT_FACTS[key]
+      || key.charAt(0).toUpperCase() + key.slice(1).replace(/_/g, " ");
     list.append(element("dt", "", name), element("dd", "", shown));
   }
   return list;

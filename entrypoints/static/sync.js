@@ -24,6 +24,7 @@ export class QueueSync {
     this.onState = onState;
     this.onProblem = onProblem;
     this.watermark = null;
+    this.syncedAt = 0;
     this.generation = 0;
     this.socket = null;
     this.timer = null;
@@ -33,6 +34,7 @@ export class QueueSync {
   // With a token: live updates plus catch-ups. Without: catch-ups on a timer.
   start(token) {
     this.stop();
+    this.refused = false;
     this.token = token;
     if (token) this._connect(token);
     else this._poll(this.generation);
@@ -49,7 +51,9 @@ export class QueueSync {
   }
 
   _connect(token) {
-    const socket = io({ auth: { token }, reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+    const socket = io({
+      auth: { token }, reconnectionDelay: 1000, reconnectionDelayMax: 5000,
+    });
     this.socket = socket;
     this._setState({ mode: "connecting" });
     socket.on("connect", () => {
@@ -81,9 +85,10 @@ export class QueueSync {
     }
     // Refused by the server, not a network failure: the token is wrong.
     this.stop();
-    this.onProblem("socket", `The server refused the live connection (${error.message}). `
-      + "The operator token may be wrong: enter it again. Until then the page is "
-      + "read-only and refreshes every 15 s.");
+    this.refused = true;
+    this.onProblem("socket", "The server refused the live connection "
+      + `(${error.message}). The operator token may be wrong: enter it again. Until `
+      + "then the page is read-only and refreshes every 15 s.");
     this._setState({ mode: "refused" });
     this._poll(this.generation);
   }
@@ -97,11 +102,12 @@ export class QueueSync {
     this.onChange();
   }
 
+  // The first loss since the last good catch-up dates the gap.
   _lost() {
     this.generation += 1;
     clearTimeout(this.timer);
     if (this.state.mode !== "reconnecting") {
-      this._setState({ mode: "reconnecting", lostAt: new Date() });
+      this._setState({ mode: "reconnecting", lostAt: this.state.lostAt || new Date() });
     }
   }
 
@@ -117,17 +123,15 @@ export class QueueSync {
     const done = await this._catchUp(generation);
     if (generation !== this.generation) return;
     if (done) {
-      const mode = this.state.mode === "refused" ? "refused" : "read-only";
-      this._setState({ mode, asOf: new Date() });
+      this._setState({ mode: this.refused ? "refused" : "read-only", asOf: new Date() });
     }
     this.timer = setTimeout(() => this._poll(generation), POLL_EVERY_MS);
   }
 
   // Read every change after the watermark; true once read to the end.
   async _catchUp(generation) {
-    const lostAt = this.state.lostAt;
     const reload = this.watermark === null
-      || (lostAt && Date.now() - lostAt.getTime() > RELOAD_AFTER_MS);
+      || Date.now() - this.syncedAt > RELOAD_AFTER_MS;
     const seen = reload ? new Set() : null;
     if (reload) this._setState({ mode: "syncing", loaded: 0, total: 0 });
     if (reload && !(await this._firstPage(generation, seen))) return false;
@@ -145,6 +149,7 @@ export class QueueSync {
     }
     if (seen) this._dropUnseen(seen);
     this.watermark = laterPosition(cursor, this.watermark || "0-0");
+    this.syncedAt = Date.now();
     return true;
   }
 

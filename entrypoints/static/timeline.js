@@ -87,7 +87,8 @@ function describe(event) {
     case "TaskStarted":
       return `attempt ${d.attempt || 1}` + (d.worker ? ` on ${d.worker}` : "");
     case "TaskProgressed":
-      return `${Math.round(d.percent || 0)}%` + (d.total ? ` (${fmt.count(d.done)} of ${fmt.count(d.total)})` : "");
+      return `${Math.round(d.percent || 0)}%`
+        + (d.total ? ` (${fmt.count(d.done)} of ${fmt.count(d.total)})` : "");
     case "TaskSucceeded":
       return d.report && d.report.added !== undefined
         ? `added ${fmt.count(d.report.added)}, changed ${fmt.count(d.report.changed)}`

@@ -346,7 +346,14 @@ def test_without_a_token_the_page_reads_but_cannot_act_and_gets_no_live_data(
     wait_for(lambda: api_task(system.base, task_id)["status"] == "succeeded", 30,
              "the task to succeed")
     probe = page.evaluate("window.probe")
+    page.fill("#token", "not-the-token")
+    page.click("#token-form button[type=submit]")
 
+    expect(page.locator("#connection")).to_have_attribute(
+        "data-state", "refused", timeout=30_000)
+    expect(page.locator(".notice.problem")).to_contain_text(
+        "refused the live connection")
+    expect(page.locator("#update-now")).to_be_disabled()
     assert requests_of_the_page == []
     assert probe["errors"] == ["a valid token is required"]
     assert probe["events"] == []
