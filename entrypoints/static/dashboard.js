@@ -143,7 +143,8 @@ function renderPlaceholder(rows, summary) {
   const box = $("placeholder");
   let text = "";
   if (!summary.total && !page.loaded) {
-    text = notices.has("sync") ? notices.text("sync") : "Loading the queue…";
+    text = notices.has("sync") ? "No tasks to show yet: the queue could not be loaded "
+      + "(the message above says why). The page keeps trying." : "Loading the queue…";
   } else if (!summary.total) {
     box.replaceChildren(emptyQueue());
     box.hidden = false;
@@ -194,8 +195,11 @@ function freshness(state) {
   const asOf = latest(state.asOf, state.lastChange);
   switch (state.mode) {
     case "syncing":
-      return state.total ? `${fmt.count(state.loaded)} changes read of about `
-        + `${fmt.count(state.total)} tasks` : "reading missed changes";
+      if (state.total) {
+        return `${fmt.count(state.loaded)} changes read of about `
+          + `${fmt.count(state.total)} tasks`;
+      }
+      return page.loaded ? "reading missed changes" : "loading the queue";
     case "live":
       return `in sync · as of ${fmt.clockTime(asOf)}${behind(state.projection)}`;
     case "reconnecting": {
