@@ -21,9 +21,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+import neo4j.exceptions
 import redis
 
 from adapters import event_codec
+from adapters.neo4j_client import GraphError
 from adapters.neo4j_norms_graph import Neo4jNormsGraph
 from adapters.neo4j_projection_space import LIVE, LabelSpace, Neo4jProjectionSpace
 from adapters.neo4j_queue_graph import Neo4jQueueGraph
@@ -177,7 +179,7 @@ class Projector:
         if not self._enter():
             return
         try:
-            changes = write_batch(self._target, batch, entries[-1][0])
+            changes = self._write(batch, entries[-1][0])
         finally:
             self._lock.leave(self._consumer)
 
@@ -200,9 +202,48 @@ class Projector:
             logger.info("resumed after the replay")
         return True
 
+    def _write(self, batch: list[RecordedEvent], last: str):
+        """Write a batch; if Neo4j refuses it for good (not for a passing reason),
+        write its events one by one and park the ones it refuses, so one poisoned
+        event cannot stop the views for ever."""
+        try:
+            return write_batch(self._target, batch, last)
+        except GraphError as exc:
+            if _transient(exc):
+                raise
+            logger.error("batch refused by Neo4j, isolating the event: %s", exc,
+                         extra={"stream_id": last})
+        changes = []
+        for recorded in batch:
+            try:
+                changes += write_batch(self._target, [recorded], recorded.position)
+            except GraphError as exc:
+                if _transient(exc):
+                    raise
+                self._park_event(recorded, exc)
+        write_batch(self._target, [], last)
+        return changes
+
+    def _park_event(self, recorded: RecordedEvent, error: GraphError) -> None:
+        logger.error("parked an event Neo4j refuses: %s", error,
+                     extra={"stream_id": recorded.position,
+                            "task_id": recorded.event.task_id})
+        self._redis.xadd(f"{self._c.settings.prefix}:parked", {
+            "position": recorded.position, "type": recorded.event.type_name,
+            "task_id": recorded.event.task_id, "error": str(error)[:2000]})
+
     def _park(self, position: str, fields: dict[str, str]) -> None:
         self._redis.xadd(f"{self._c.settings.prefix}:parked",
                          {"position": position, **fields})
+
+
+def _transient(error: GraphError) -> bool:
+    """Whether Neo4j may accept the same write later (it was down, busy or
+    deadlocked), as opposed to refusing what the write holds."""
+    cause = error.__cause__
+    return not isinstance(cause, neo4j.exceptions.Neo4jError) or isinstance(
+        cause, neo4j.exceptions.TransientError
+    )
 
 
 def _update(change: queue_view.TaskChange) -> dict:
