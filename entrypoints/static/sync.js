@@ -97,6 +97,8 @@ export class QueueSync {
     let changed = false;
     for (const row of batch.tasks || []) changed = this.store.merge(row) || changed;
     if (!changed) return;
+    // The projector has moved on since the last catch-up reported its lag.
+    this.state.projection = null;
     this.state.lastChange = new Date();
     if (this.state.mode === "live") this.state.asOf = new Date();
     this.onChange();
