@@ -408,12 +408,19 @@ def _inspect(path: Path, shown: str) -> tuple[int, str]:
     return size, encoding
 
 
+# A Cyrillic letter in UTF-8 is D0 or D1 and a byte from 80 to BF; in Windows-1251
+# that pair reads as «Р» or «С» followed by a rare sign, so a file that is not valid
+# UTF-8 yet holds many such pairs is UTF-8 with a few rows in another encoding.
+_UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
+MIXED_ENCODING_LETTERS = 20
+
+
 def _detect_encoding(chunks: Iterable[bytes]) -> str:
     decoders = {
         "utf-8-sig": codecs.getincrementaldecoder("utf-8")(),
         "cp1251": codecs.getincrementaldecoder("cp1251")(),
     }
-    offset = 0
+    offset = utf8_letters = 0
     for chunk in chunks:
         if offset == 0 and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise _NotTextError(
@@ -426,12 +433,19 @@ def _detect_encoding(chunks: Iterable[bytes]) -> str:
                 " text file; export the catalogue as CSV."
             )
         decoders = {k: d for k, d in decoders.items() if _decodes(d, chunk)}
+        utf8_letters += len(_UTF8_CYRILLIC.findall(chunk))
         offset += len(chunk)
 
     decoders = {k: d for k, d in decoders.items() if _decodes(d, b"", final=True)}
     if not decoders:
         raise _NotTextError("it is neither UTF-8 nor Windows-1251 text.")
-    return next(iter(decoders))
+    chosen = next(iter(decoders))
+    if chosen == "cp1251" and utf8_letters >= MIXED_ENCODING_LETTERS:
+        raise _NotTextError(
+            "it mixes encodings: most of it is UTF-8 but some rows are not; save it "
+            "again in one encoding."
+        )
+    return chosen
 
 
 def _decodes(
