@@ -45,8 +45,17 @@ MATCH (c:Checkpoint {name: $name})
 RETURN c {.*} AS checkpoint
 """
 
-WIPE = """
-MATCH (n) WHERE n:Task OR n:Norm OR n:Checkpoint
+# Relationships go first, in batches of their own: a node with many of them would
+# otherwise make one DETACH DELETE batch outgrow the transaction memory limit.
+WIPE_RELATIONSHIPS = """
+MATCH (n:{label})-[r]-()
+WITH DISTINCT r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
+
+WIPE_NODES = """
+MATCH (n:{label})
 WITH n LIMIT $batch
 DETACH DELETE n
 RETURN count(*) AS deleted
@@ -118,9 +127,16 @@ class Neo4jProjectionSpace:
         return records[0]["checkpoint"].get("position", "0-0") if records else "0-0"
 
     def wipe(self) -> int:
-        """Delete every node of the space, in batches; the number deleted."""
+        """Delete every relationship and node of the space, in batches; the number
+        of nodes deleted."""
+        for label in LABELS:
+            self._delete_all(WIPE_RELATIONSHIPS.format(label=label))
+        return sum(self._delete_all(WIPE_NODES.format(label=label))
+                   for label in LABELS)
+
+    def _delete_all(self, query: str) -> int:
         total = 0
-        while deleted := self._run(WIPE, batch=WIPE_BATCH)[0]["deleted"]:
+        while deleted := self._run(query, batch=WIPE_BATCH)[0]["deleted"]:
             total += deleted
         return total
 

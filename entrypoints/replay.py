@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -22,7 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from adapters import jsonl_archive
-from adapters.neo4j_projection_space import LIVE, REPLAY
+from adapters.neo4j_projection_space import LIVE, REPLAY, LabelSpace
 from adapters.redis_audit import RedisAuditLog, id_key
 from adapters.redis_projection_lock import LEASE_MS, ProjectionLock
 from domain import events as ev
@@ -73,17 +75,20 @@ class Replay:
         self._lock = ProjectionLock(container.redis, container.settings.prefix)
         self._owner = f"replay:{uuid.uuid4().hex}:{actor}"
 
-    def rebuild(self, after: str | None = None) -> ReplayResult:
-        """Rebuild the live views: from nothing, or over them from ``after``."""
+    def rebuild(self, after: str | None = None,
+                space: LabelSpace = LIVE) -> ReplayResult:
+        """Rebuild the views in ``space`` (the live ones unless told): from nothing,
+        or over them from ``after``. The projector resumes after a live rebuild."""
         started = time.monotonic()
         self._require_archives(after)
         with self._locked():
-            target = graph_target(self._c, LIVE)
+            target = graph_target(self._c, space)
             target.ensure_schema()
             if after is None:
                 target.space.wipe()
             last, count = self._apply(target, after or "0-0", "+")
-            self._log.advance_group(Projector(self._c).group, last)
+            if space == LIVE:
+                self._log.advance_group(Projector(self._c).group, last)
         result = ReplayResult("rebuild", after or "0-0", last, count,
                               elapsed_s=time.monotonic() - started)
         self._record(result)
@@ -137,13 +142,14 @@ class Replay:
         """Write every entry after ``after`` up to ``until`` in batches; the last
         position written (``after`` if none) and the number of entries."""
         last, count = after, 0
-        with self._bar(after) as bar:
-            for chunk in _chunks(self._entries(after, until), self._batch):
-                last = chunk[-1][0]
-                _write(target, chunk)
+        batches = (_Batch(chunk) for chunk in _chunks(self._entries(after, until),
+                                                      self._batch))
+        with self._bar(after) as bar, _read_ahead(batches) as ready:
+            for batch in ready:
+                write_batch(target, batch.events, batch.last)
                 self._renew()
-                count += len(chunk)
-                bar.update(len(chunk))
+                last, count = batch.last, count + batch.size
+                bar.update(batch.size)
         logger.info("replayed %d entries up to %s", count, last,
                     extra={"stream_id": last})
         return last, count
@@ -176,8 +182,60 @@ class Replay:
         ))
 
 
-def _write(target: GraphTarget, chunk: list[tuple[str, dict]]) -> None:
-    write_batch(target, decoded(chunk), chunk[-1][0])
+class _Batch:
+    """Stream entries read and decoded, ready to write."""
+
+    def __init__(self, chunk: list[tuple[str, dict]]):
+        self.events = decoded(chunk)
+        self.last = chunk[-1][0]
+        self.size = len(chunk)
+
+
+@contextlib.contextmanager
+def _read_ahead(batches: Iterator[_Batch], depth: int = 2):
+    """``batches`` made by a thread while the caller writes the previous ones:
+    reading and decoding overlap the Neo4j writes."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    reader = threading.Thread(target=_fill, args=(batches, ready, stop),
+                              name="replay-reader", daemon=True)
+    reader.start()
+    try:
+        yield _drain(ready)
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _fill(batches: Iterator[_Batch], ready: queue.Queue, stop: threading.Event):
+    try:
+        for batch in batches:
+            if not _put(ready, (batch, None), stop):
+                return
+    except Exception as exc:  # noqa: BLE001 - handed to the writer, raised there
+        _put(ready, (None, exc), stop)
+        return
+    _put(ready, (None, None), stop)
+
+
+def _put(ready: queue.Queue, item, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=WAIT_S)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _drain(ready: queue.Queue) -> Iterator[_Batch]:
+    while True:
+        batch, error = ready.get()
+        if error is not None:
+            raise error
+        if batch is None:
+            return
+        yield batch
 
 
 def _within(position: str, until: str) -> bool:
