@@ -80,6 +80,12 @@ def _add_audit_commands(group: click.Group, container) -> None:
         for line in history.timeline(recorded):
             click.echo(line)
 
+    _add_export_command(group, container)
+    _add_archive_command(group, container)
+    _add_queue_command(group, container)
+
+
+def _add_export_command(group: click.Group, container) -> None:
     @group.command()
     @click.option("--since", type=ISO_TIME, help="Earliest time (UTC if no zone).")
     @click.option("--until", type=ISO_TIME, help="Latest time (UTC if no zone).")
@@ -91,10 +97,8 @@ def _add_audit_commands(group: click.Group, container) -> None:
         click.echo(f"exported {written.events} events, sha256 {written.sha256}",
                    err=True)
 
-    _add_retention_commands(group, container)
 
-
-def _add_retention_commands(group: click.Group, container) -> None:
+def _add_archive_command(group: click.Group, container) -> None:
     @group.command()
     @click.option("--before", type=ISO_TIME, required=True,
                   help="Archive what was recorded before this time.")
@@ -114,6 +118,8 @@ def _add_retention_commands(group: click.Group, container) -> None:
         click.echo(f"archived {done.written.events} events up to "
                    f"{done.written.last} into {done.path}")
 
+
+def _add_queue_command(group: click.Group, container) -> None:
     @group.command()
     @click.option("--as-of", "as_of", type=ISO_TIME, required=True,
                   help="The moment to show (UTC if no zone).")
