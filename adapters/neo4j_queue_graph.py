@@ -24,6 +24,7 @@ SCHEMA = (
     "CREATE INDEX task_status IF NOT EXISTS FOR (t:Task) ON (t.status)",
     "CREATE INDEX task_submitted IF NOT EXISTS FOR (t:Task) ON (t.submitted_at)",
     "CREATE INDEX task_ordinal IF NOT EXISTS FOR (t:Task) ON (t.ordinal)",
+    "CREATE INDEX task_finished IF NOT EXISTS FOR (t:Task) ON (t.finished_at)",
 )
 
 APPLY_CHANGES = """
