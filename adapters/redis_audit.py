@@ -194,6 +194,15 @@ class RedisAuditLog:
         elif id_key(found["last-delivered-id"]) < id_key(position):
             self._call(self._redis.xgroup_setid, self.stream_key, group, position)
 
+    def rewind_group(self, group: str, position: str) -> bool:
+        """Make the group deliver again what follows ``position`` if it has moved
+        past it; whether it had."""
+        found = self._group(group)
+        if found is None or id_key(found["last-delivered-id"]) <= id_key(position):
+            return False
+        self._call(self._redis.xgroup_setid, self.stream_key, group, position)
+        return True
+
     def _group(self, group: str) -> dict | None:
         if not self._call(self._redis.exists, self.stream_key):
             return None

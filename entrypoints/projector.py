@@ -5,7 +5,9 @@ written to Neo4j together with the checkpoint (the stream position the graph now
 holds), pushed to the live feed, and only then acknowledged. Entries a dead
 consumer read and never acknowledged are claimed again (XAUTOCLAIM) at start and,
 once they have been idle for ``CLAIM_IDLE_MS``, while running; the version and
-ordinal guards in every write make applying them twice harmless.
+ordinal guards in every write make applying them twice harmless. The checkpoint,
+not the group, says what the graph holds: when the group is past it (at start, or
+after waiting for a replay that died halfway) the group is moved back to it.
 
 NOTE: the claim at start takes every pending entry, and the leases of other
 consumers are then dropped, so it assumes one projector per consumer group; a
@@ -29,6 +31,7 @@ from adapters.neo4j_client import GraphError
 from adapters.neo4j_norms_graph import Neo4jNormsGraph
 from adapters.neo4j_projection_space import LIVE, LabelSpace, Neo4jProjectionSpace
 from adapters.neo4j_queue_graph import Neo4jQueueGraph
+from adapters.redis_audit import RedisAuditLog
 from adapters.redis_projection_lock import ProjectionLock
 from domain import events as ev
 from domain.ports import RecordedEvent
@@ -106,6 +109,7 @@ class Projector:
         self._consumer = consumer
         self._target = graph_target(container)
         self._lock = ProjectionLock(container.redis, container.settings.prefix)
+        self._log = RedisAuditLog(container.redis, container.settings.prefix)
         self._stop = threading.Event()
 
     @property
@@ -127,6 +131,7 @@ class Projector:
         self.reclaim(0)
         self._lock.drop_other_leases(self._consumer)
         self.forget_idle_consumers()
+        self.rewind_to_checkpoint()
         last_claim = time.monotonic()
         while not stop.is_set():
             self.step(">", BLOCK_MS)
@@ -173,12 +178,18 @@ class Projector:
         return len(entries)
 
     def project(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Write one batch while holding a lease, then publish and acknowledge it;
-        left unacknowledged if the projector stops while a replay runs."""
+        """Write one batch while holding a lease, then publish and acknowledge it.
+
+        Left unacknowledged if the projector stops while a replay runs, or if the
+        replay it waited for ended short of the batch (it is read again, in order,
+        after the rewind)."""
         batch = decoded(entries, self._park)
-        if not self._enter():
+        waited = self._enter()
+        if waited is None:
             return
         try:
+            if waited and self.rewind_to_checkpoint():
+                return
             changes = self._write(batch, entries[-1][0])
         finally:
             self._lock.leave(self._consumer)
@@ -189,18 +200,31 @@ class Projector:
         logger.info("projected %d events for %d tasks", len(batch), len(changes),
                     extra={"stream_id": entries[-1][0]})
 
-    def _enter(self) -> bool:
-        """Wait for a lease on the graph (a replay holds it off); False on stop."""
+    def rewind_to_checkpoint(self) -> bool:
+        """Deliver again what follows the graph's checkpoint when the group has
+        moved past it (a replay died halfway, or Neo4j came back from an older
+        backup); whether it did."""
+        checkpoint = self._target.space.checkpoint()
+        rewound = self._log.rewind_group(self._group, checkpoint)
+        if rewound:
+            logger.warning("the graph holds the stream up to %s only; reading "
+                           "again from there", checkpoint,
+                           extra={"stream_id": checkpoint})
+        return rewound
+
+    def _enter(self) -> bool | None:
+        """Wait for a lease on the graph (a replay holds it off): whether it had to
+        wait, or None if the projector stopped meanwhile."""
         paused = False
         while not self._lock.enter(self._consumer):
             if not paused:
                 logger.info("paused while a replay rebuilds the views")
                 paused = True
             if self._stop.wait(PAUSE_S):
-                return False
+                return None
         if paused:
             logger.info("resumed after the replay")
-        return True
+        return paused
 
     def _write(self, batch: list[RecordedEvent], last: str):
         """Write a batch; if Neo4j refuses it for good (not for a passing reason),
