@@ -110,7 +110,7 @@ class Neo4jNormsGraph:
         record = records[0]
         norm = _public(record["norm"])
         norm["superseded_by"] = record["superseded_by"] or ""
-        norm["superseded_codes"] = sorted(record["replaces_codes"])
+        norm["supersedes"] = sorted(record["replaces_codes"])
         norm["runs"] = [run for run in record["runs"] if run]
         return norm
 

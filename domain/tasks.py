@@ -174,6 +174,7 @@ def _on_succeeded(task: Task, event: ev.TaskSucceeded) -> Task:
         task,
         status=TaskStatus.SUCCEEDED,
         percent=100.0,
+        total=task.total or task.done,
         finished_at=event.occurred_at,
         report=dict(event.report),
     )

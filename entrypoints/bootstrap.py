@@ -123,3 +123,6 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     logging.getLogger("neo4j").setLevel(logging.WARNING)
+    # The server's query notes (an index not yet used, a property no node has yet)
+    # are advice about Cypher, not faults of a running system.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)

@@ -6,8 +6,11 @@ import os
 import sys
 
 import click
+import redis
 
 from entrypoints import audit_cli
+from adapters.neo4j_client import GraphError
+from adapters.redis_event_store import EventStoreError
 from entrypoints import settings as settings_module
 from entrypoints.bootstrap import Container, configure_logging
 from entrypoints.local_services import LocalServiceError
@@ -105,7 +108,16 @@ audit_cli.register(cli, _container)
 
 
 def main() -> None:
-    cli(prog_name="bldr")
+    try:
+        cli(prog_name="bldr")
+    except (EventStoreError, GraphError, redis.RedisError) as exc:
+        click.echo(
+            f"Error: cannot reach the system's Redis or Neo4j ({exc}).\n"
+            "Is it running? From another folder, `source <its folder>/var/env` first "
+            "or set REDIS_URL and NEO4J_URI.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

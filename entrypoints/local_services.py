@@ -210,7 +210,11 @@ def _spawn(argv: list[str], log_path: Path) -> tuple[int, subprocess.Popen[bytes
     with log_path.open("ab") as log:
         # The owner's process group: a Ctrl-C reaches the service too, so it shuts
         # down cleanly even when the owner dies before it can call stop().
-        process = subprocess.Popen(argv, stdin=DEVNULL, stdout=log, stderr=STDOUT)
+        # A session of its own: Ctrl-C in the terminal reaches the supervisor, which
+        # stops the system's processes first and the backing services last.
+        process = subprocess.Popen(
+            argv, stdin=DEVNULL, stdout=log, stderr=STDOUT, start_new_session=True
+        )
     return log_start, process
 
 

@@ -226,7 +226,9 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["active", "superseded"]},
             "superseded_by": {"type": "string"}, "replaces": {"type": "string"},
             "checksum": {"type": "string"}, "document_size": {"type": "integer"},
-            "superseded_codes": {"type": "array", "items": {"type": "string"}},
+            "supersedes": {"type": "array", "items": {"type": "string"},
+                           "description": "older editions in the registry that this "
+                           "norm superseded; `replaces` is the catalogue's own column"},
             "runs": {"type": "array", "items": {"type": "object", "properties": {
                 "task_id": {"type": "string"}, "kind": {"type": "string"},
                 "at": {"type": "string"}, "task_status": {"type": "string"}}}},

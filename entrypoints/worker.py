@@ -92,7 +92,6 @@ def serve(container: Container, stop: threading.Event) -> None:
 
     logger.info("worker %s stopping", name)
     worker.stop()
-    container.broker.emit_before("process_stop")
     container.broker.close()
 
 
