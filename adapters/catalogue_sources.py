@@ -60,7 +60,9 @@ def _check_url(source: str, policy: SourcePolicy) -> str:
         parts = urlsplit(source)
         port = parts.port
     except ValueError as exc:
-        raise InvalidSourceError(f"source {source!r} is not a valid URL: {exc}") from None
+        raise InvalidSourceError(
+            f"source {source!r} is not a valid URL: {exc}"
+        ) from None
     if parts.scheme not in ("http", "https"):
         raise InvalidSourceError(
             f"source {source!r}: only http and https URLs are fetched"
@@ -81,7 +83,9 @@ def _refuse_private(host: str, port: int | None) -> None:
     try:
         infos = socket.getaddrinfo(host, port or 80, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidSourceError(f"the host {host!r} cannot be resolved: {exc}") from None
+        raise InvalidSourceError(
+            f"the host {host!r} cannot be resolved: {exc}"
+        ) from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:

@@ -199,7 +199,8 @@ def _download(
                 out.write(chunk)
                 if out.tell() > MAX_DOWNLOAD_BYTES:
                     raise CatalogueFetchError(
-                        shown, f"the catalogue is over {MAX_DOWNLOAD_BYTES} bytes.",
+                        shown,
+                        f"the catalogue is over {MAX_DOWNLOAD_BYTES} bytes.",
                         transient=False,
                     )
     except BaseException:
@@ -234,8 +235,11 @@ def _check_status(response: requests.Response, shown: str) -> None:
         return
     if status < 400:
         raise CatalogueFetchError(
-            shown, f"the server answered HTTP {status}: redirects are not followed;"
-            " give the final address.", transient=False, status=status,
+            shown,
+            f"the server answered HTTP {status}: redirects are not followed;"
+            " give the final address.",
+            transient=False,
+            status=status,
         )
     transient = status >= 500 or status in TRANSIENT_STATUSES
     raise CatalogueFetchError(
@@ -352,8 +356,13 @@ def _loaded(entry: CatalogueEntry, link: str, documents, max_bytes: int) -> Link
                     )
     except _DocumentError as problem:
         return DocumentFailure(norm.code, link, str(problem))
-    return SourceDocument(code=norm.code, title=norm.title, link=link,
-                          line=entry.line, content=bytes(content))
+    return SourceDocument(
+        code=norm.code,
+        title=norm.title,
+        link=link,
+        line=entry.line,
+        content=bytes(content),
+    )
 
 
 def _read_file(

@@ -33,8 +33,26 @@ logger = logging.getLogger(__name__)
 _DROPPED_TAGS = ("script", "style", "noscript", "template")
 # Elements that end a line of text; inline ones (b, a, span) run on.
 _BLOCK_TAGS = (
-    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-    "section", "article", "header", "footer", "blockquote", "pre", "dt", "dd",
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "dt",
+    "dd",
 )
 
 

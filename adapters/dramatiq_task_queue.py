@@ -39,7 +39,9 @@ def actor_name(task_type: str, priority: str) -> str:
 
 
 def make_broker(
-    redis_url: str, prefix: str, heartbeat_ms: int = 60_000,
+    redis_url: str,
+    prefix: str,
+    heartbeat_ms: int = 60_000,
     maintenance_chance: int = 1_000,
 ) -> RedisBroker:
     """A broker whose keys live under ``<prefix>-dramatiq``; connects lazily.
@@ -48,7 +50,9 @@ def make_broker(
     messages go back to the queue after that, on a maintenance pass that runs
     on ``maintenance_chance`` in a million fetches."""
     broker = RedisBroker(
-        url=redis_url, namespace=f"{prefix}-dramatiq", heartbeat_timeout=heartbeat_ms,
+        url=redis_url,
+        namespace=f"{prefix}-dramatiq",
+        heartbeat_timeout=heartbeat_ms,
         maintenance_chance=maintenance_chance,
     )
     for priority in PRIORITIES:
@@ -57,7 +61,9 @@ def make_broker(
 
 
 def declare_actors(
-    broker: RedisBroker, task_type: str, run: Callable[[str], None],
+    broker: RedisBroker,
+    task_type: str,
+    run: Callable[[str], None],
     time_limit_s: float,
 ) -> None:
     """Register the actors that run tasks of ``task_type`` by id, one per priority.
@@ -93,5 +99,7 @@ class DramatiqTaskQueue(TaskQueue):
             self._broker.enqueue(message, delay=delay_ms)
         except Exception as exc:
             raise TaskQueueError(f"enqueue task {task.task_id}: {exc}") from exc
-        logger.debug("task enqueued", extra={"task_id": task.task_id,
-                                             "message_id": message.message_id})
+        logger.debug(
+            "task enqueued",
+            extra={"task_id": task.task_id, "message_id": message.message_id},
+        )

@@ -55,8 +55,12 @@ def entry_hash(fields: dict[str, str]) -> str | None:
     return chain_hash(fields["prev"], [fields[name] for name in FIELD_ORDER])
 
 
-def verify(entries: Iterable[Entry], start_hash: str = "",
-           start_position: str = "0-0", head_hash: str | None = None) -> ChainReport:
+def verify(
+    entries: Iterable[Entry],
+    start_hash: str = "",
+    start_position: str = "0-0",
+    head_hash: str | None = None,
+) -> ChainReport:
     """Walk ``entries`` (oldest first) from a chain that ended at ``start_hash``;
     ``head_hash`` is what the store says the newest hash is (None: unknown)."""
     good = _Walk(start_position, start_hash)
@@ -129,8 +133,9 @@ def _kind_of_break(fields: dict[str, str], good: _Walk, next_prev: str | None) -
     return "removed" if whole else "changed"
 
 
-def _with_next_prev(entries: Iterable[Entry],
-                    head_hash: str | None) -> Iterator[tuple[Entry, str | None]]:
+def _with_next_prev(
+    entries: Iterable[Entry], head_hash: str | None
+) -> Iterator[tuple[Entry, str | None]]:
     """Each entry with the ``prev`` of the entry after it (the head hash for the
     newest one)."""
     previous: Entry | None = None

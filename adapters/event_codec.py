@@ -83,8 +83,9 @@ def decode(position: str, fields: dict[str, str]) -> ev.Event:
     """The event stored at ``position``; raises UndecodableEventError if it is not one."""
     try:
         cls = ev.EVENT_TYPES[fields["type"]]
-        facts = upcast(cls.type_name, int(fields.get("schema") or 1),
-                       json.loads(fields["data"]))
+        facts = upcast(
+            cls.type_name, int(fields.get("schema") or 1), json.loads(fields["data"])
+        )
         facts = _restore_tuples(cls, facts)
         return cls(
             task_id=fields["task_id"],

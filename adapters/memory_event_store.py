@@ -24,7 +24,9 @@ class InMemoryEventStore(EventStore):
         self._norms: dict[str, Norm] = {}
         self._sequence = itertools.count()
 
-    def submit(self, event: ev.TaskSubmitted, idempotency_ttl_s: int) -> tuple[str, bool]:
+    def submit(
+        self, event: ev.TaskSubmitted, idempotency_ttl_s: int
+    ) -> tuple[str, bool]:
         with self._lock:
             first = self._keys.get(event.idempotency_key)
             if event.idempotency_key and first is not None:

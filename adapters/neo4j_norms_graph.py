@@ -81,8 +81,9 @@ RETURN t.correlation_id AS correlation_id, t.status AS status,
 
 
 class Neo4jNormsGraph:
-    def __init__(self, driver: neo4j.Driver, database: str = "neo4j",
-                 space: LabelSpace = LIVE):
+    def __init__(
+        self, driver: neo4j.Driver, database: str = "neo4j", space: LabelSpace = LIVE
+    ):
         self._driver = driver
         self._database = database
         self._space = space
@@ -121,13 +122,17 @@ class Neo4jNormsGraph:
         if not records:
             return None
         record = records[0]
-        return {"task_id": task_id, "correlation_id": record["correlation_id"] or "",
-                "status": record["status"],
-                "changes": [c for c in record["changes"] if c]}
+        return {
+            "task_id": task_id,
+            "correlation_id": record["correlation_id"] or "",
+            "status": record["status"],
+            "changes": [c for c in record["changes"] if c],
+        }
 
     def _run(self, query: str, **params: Any) -> list[neo4j.Record]:
-        return run_query(self._driver, self._database, self._space.cypher(query),
-                         params)
+        return run_query(
+            self._driver, self._database, self._space.cypher(query), params
+        )
 
 
 def _public(node: dict[str, Any]) -> dict[str, Any]:

@@ -107,8 +107,9 @@ class GraphSnapshot:
 class Neo4jProjectionSpace:
     """Checkpoint, wipe and full read of one label space."""
 
-    def __init__(self, driver: neo4j.Driver, database: str = "neo4j",
-                 space: LabelSpace = LIVE):
+    def __init__(
+        self, driver: neo4j.Driver, database: str = "neo4j", space: LabelSpace = LIVE
+    ):
         self._driver = driver
         self._database = database
         self.space = space
@@ -131,8 +132,7 @@ class Neo4jProjectionSpace:
         of nodes deleted."""
         for label in LABELS:
             self._delete_all(WIPE_RELATIONSHIPS.format(label=label))
-        return sum(self._delete_all(WIPE_NODES.format(label=label))
-                   for label in LABELS)
+        return sum(self._delete_all(WIPE_NODES.format(label=label)) for label in LABELS)
 
     def _delete_all(self, query: str) -> int:
         total = 0

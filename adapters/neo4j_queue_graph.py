@@ -78,8 +78,9 @@ class QueuePage:
 
 
 class Neo4jQueueGraph:
-    def __init__(self, driver: neo4j.Driver, database: str = "neo4j",
-                 space: LabelSpace = LIVE):
+    def __init__(
+        self, driver: neo4j.Driver, database: str = "neo4j", space: LabelSpace = LIVE
+    ):
         self._driver = driver
         self._database = database
         self._space = space
@@ -117,15 +118,18 @@ class Neo4jQueueGraph:
         return records[0]["n"] if records else 0
 
     def task(self, task_id: str) -> dict[str, Any] | None:
-        records = self._run("MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id)
+        records = self._run(
+            "MATCH (t:Task {id: $id}) RETURN t {.*} AS task", id=task_id
+        )
         return _readable(records[0]["task"]) if records else None
 
     def ping(self) -> None:
         self._run("RETURN 1")
 
     def _run(self, query: str, **params: Any) -> list[neo4j.Record]:
-        return run_query(self._driver, self._database, self._space.cypher(query),
-                         params)
+        return run_query(
+            self._driver, self._database, self._space.cypher(query), params
+        )
 
 
 def _readable(node: dict[str, Any]) -> dict[str, Any]:

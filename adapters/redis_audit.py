@@ -107,12 +107,14 @@ class RedisAuditLog:
         self._lag = client.register_script(LAG_SCRIPT)
         self._trim = client.register_script(TRIM_SCRIPT)
 
-    def entries(self, after: str = "0-0", until: str = "+",
-                count: int = 1000) -> Iterator[Entry]:
+    def entries(
+        self, after: str = "0-0", until: str = "+", count: int = 1000
+    ) -> Iterator[Entry]:
         """Raw entries after ``after`` up to ``until`` (inclusive), in stream order."""
         while True:
-            batch = self._call(self._redis.xrange, self.stream_key, f"({after}",
-                               until, count)
+            batch = self._call(
+                self._redis.xrange, self.stream_key, f"({after}", until, count
+            )
             yield from batch
             if len(batch) < count:
                 return
@@ -133,19 +135,25 @@ class RedisAuditLog:
 
     def lag(self, position: str) -> Lag:
         """How far a reader that holds everything up to ``position`` is behind."""
-        count, first, head, now = self._call(self._lag, [self.stream_key],
-                                             [position, LAG_CAP])
+        count, first, head, now = self._call(
+            self._lag, [self.stream_key], [position, LAG_CAP]
+        )
         return Lag(int(count), first, head or position, int(now))
 
     def boundary(self) -> ArchiveBoundary:
         raw = self._call(self._redis.hgetall, self._boundary_key)
         if not raw:
             return ArchiveBoundary()
-        return ArchiveBoundary(raw["position"], raw["hash"], int(raw.get("events", 0)),
-                               raw.get("archive", ""))
+        return ArchiveBoundary(
+            raw["position"],
+            raw["hash"],
+            int(raw.get("events", 0)),
+            raw.get("archive", ""),
+        )
 
-    def trim_archived(self, position: str, hash_: str, events: int,
-                      archive: str) -> int:
+    def trim_archived(
+        self, position: str, hash_: str, events: int, archive: str
+    ) -> int:
         """Record the new boundary and trim the stream up to ``position``; -1 (and
         nothing done) if the entry there is gone or changed since it was read."""
         args = [position, hash_, events, archive, next_id(position)]
@@ -189,8 +197,13 @@ class RedisAuditLog:
         a missing group is created there."""
         found = self._group(group)
         if not found:
-            self._call(self._redis.xgroup_create, self.stream_key, group, position,
-                       mkstream=True)
+            self._call(
+                self._redis.xgroup_create,
+                self.stream_key,
+                group,
+                position,
+                mkstream=True,
+            )
         elif id_key(found["last-delivered-id"]) < id_key(position):
             self._call(self._redis.xgroup_setid, self.stream_key, group, position)
 

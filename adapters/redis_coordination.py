@@ -73,7 +73,9 @@ class RedisCoordination(Coordination):
         self, name: str, holder: str, should_stop: Callable[[], bool]
     ) -> Iterator[None]:
         lock = self._redis.lock(
-            f"{self._prefix}:slot:{name}", timeout=self._ttl, sleep=0.1,
+            f"{self._prefix}:slot:{name}",
+            timeout=self._ttl,
+            sleep=0.1,
             thread_local=False,
         )
         while not lock.acquire(blocking_timeout=0.5, token=holder):

@@ -78,10 +78,15 @@ class RedisDocumentStore(ParsedDocumentStore):
             return None
         numbers = {name: int(fields.get(name) or 0) for name in _NUMBERS}
         return ParsedDocument(
-            checksum=checksum, code=fields.get("code", ""),
-            link=fields.get("link", ""), kind=fields.get("kind", ""),
-            title=fields.get("title", ""), size=numbers["size"],
-            pages=numbers["pages"], language=fields.get("language", ""), text=text,
+            checksum=checksum,
+            code=fields.get("code", ""),
+            link=fields.get("link", ""),
+            kind=fields.get("kind", ""),
+            title=fields.get("title", ""),
+            size=numbers["size"],
+            pages=numbers["pages"],
+            language=fields.get("language", ""),
+            text=text,
         )
 
     def make_current(self, code: str, checksum: str) -> None:

@@ -104,11 +104,14 @@ class RedisEventStore(EventStore):
     def stream_key(self) -> str:
         return f"{self._prefix}:events"
 
-    def submit(self, event: ev.TaskSubmitted, idempotency_ttl_s: int) -> tuple[str, bool]:
+    def submit(
+        self, event: ev.TaskSubmitted, idempotency_ttl_s: int
+    ) -> tuple[str, bool]:
         ttl = idempotency_ttl_s if event.idempotency_key else 0
         first = event.at_version(1)
-        reply = self._run(event.task_id, [first], 0, {}, ttl,
-                          event.idempotency_key, submitted(first))
+        reply = self._run(
+            event.task_id, [first], 0, {}, ttl, event.idempotency_key, submitted(first)
+        )
         if reply[0] == "duplicate":
             return reply[1], False
         return event.task_id, True
@@ -124,8 +127,9 @@ class RedisEventStore(EventStore):
         numbered = [
             _numbered(e, expected_version + i) for i, e in enumerate(events, start=1)
         ]
-        reply = self._run(task_id, numbered, expected_version, norms or {}, 0, "",
-                          state)
+        reply = self._run(
+            task_id, numbered, expected_version, norms or {}, 0, "", state
+        )
         return [RecordedEvent(pos, e) for pos, e in zip(reply[1:], numbered)]
 
     def history(
@@ -191,7 +195,9 @@ class RedisEventStore(EventStore):
         for event in events:
             args.extend(event_codec.encode(event))
         for code, norm in norms.items():
-            args.extend([code, json.dumps(dataclasses.asdict(norm), ensure_ascii=False)])
+            args.extend(
+                [code, json.dumps(dataclasses.asdict(norm), ensure_ascii=False)]
+            )
         try:
             reply = self._append(keys=keys, args=args)
         except redis.RedisError as exc:

@@ -67,15 +67,19 @@ class ProjectionLock:
 
     def drop_other_leases(self, consumer: str) -> None:
         """Forget the leases of every other consumer (they are known to be dead)."""
-        others = [c for c in self._call(self._redis.zrange, self._leases_key, 0, -1)
-                  if c != consumer]
+        others = [
+            c
+            for c in self._call(self._redis.zrange, self._leases_key, 0, -1)
+            if c != consumer
+        ]
         if others:
             self._call(self._redis.zrem, self._leases_key, *others)
 
     def take(self, owner: str, ttl_ms: int = LOCK_TTL_MS) -> bool:
         """Take the replay lock; False if another replay holds it."""
-        return bool(self._call(self._redis.set, self._lock_key, owner, nx=True,
-                               px=ttl_ms))
+        return bool(
+            self._call(self._redis.set, self._lock_key, owner, nx=True, px=ttl_ms)
+        )
 
     def holder(self) -> str | None:
         return self._call(self._redis.get, self._lock_key)

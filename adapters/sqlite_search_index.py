@@ -101,8 +101,13 @@ class SqliteSearchIndexBuilder(SearchIndexBuilder):
         os.replace(self._partial, self._final)
 
         size = self._final.stat().st_size
-        logger.info("search index built at %s: %d documents, %d terms, %d bytes",
-                    self._final, self._documents, terms, size)
+        logger.info(
+            "search index built at %s: %d documents, %d terms, %d bytes",
+            self._final,
+            self._documents,
+            terms,
+            size,
+        )
         return BuiltIndex(str(self._final), size, self._documents, terms)
 
     def discard(self) -> None:

@@ -136,8 +136,10 @@ def _ended_badly(ctx, run: TaskRun, policy: TaskPolicy, exc: BaseException) -> N
         run.cancelled(report)
         logger.info("task cancelled at a safe point", extra={"task_id": run.task_id})
     elif isinstance(cause, VersionConflictError):
-        logger.warning("attempt abandoned: another worker took the task over",
-                       extra={"task_id": run.task_id})
+        logger.warning(
+            "attempt abandoned: another worker took the task over",
+            extra={"task_id": run.task_id},
+        )
     else:
         error, transient = ctx.classify(cause)
         _record_failure(ctx, run, policy, error, transient, report)
@@ -152,12 +154,21 @@ def _record_failure(ctx, run, policy, error, transient, report) -> None:
         delay = policy.backoff(run.task.attempt)
         run.retry_later(error, delay)
         ctx.queue.enqueue(run.task, delay_s=delay)
-        logger.warning("attempt %d failed, retry in %.1f s: %s", run.task.attempt,
-                       delay, error, extra=extra)
+        logger.warning(
+            "attempt %d failed, retry in %.1f s: %s",
+            run.task.attempt,
+            delay,
+            error,
+            extra=extra,
+        )
     else:
         run.dead_letter(error)
-        logger.error("task dead-lettered after %d attempts: %s", run.task.attempt,
-                     error, extra=extra)
+        logger.error(
+            "task dead-lettered after %d attempts: %s",
+            run.task.attempt,
+            error,
+            extra=extra,
+        )
 
 
 def _load(store: EventStore, task_id: str) -> Task | None:

@@ -134,8 +134,9 @@ def document_kind(link: str, head: bytes) -> str:
         return HTML
     if _BINARY_BYTES.search(head) and not head.startswith(_UTF16_BOMS):
         raise UnparsableDocumentError(
-            link, "binary content of an unsupported kind; plain text, HTML and PDF "
-            "are supported"
+            link,
+            "binary content of an unsupported kind; plain text, HTML and PDF "
+            "are supported",
         )
     return TEXT
 
@@ -184,7 +185,7 @@ def short_title(text: str | None) -> str:
 
 
 def guess_language(text: str) -> str:
-    """"ru" or "en" when most letters of the text's start are Cyrillic or Latin;
+    """ "ru" or "en" when most letters of the text's start are Cyrillic or Latin;
     "" when there are too few letters to tell or neither script prevails."""
     letters = [c for c in text[:LANGUAGE_SAMPLE] if c.isalpha()]
     if len(letters) < LANGUAGE_MIN_LETTERS:

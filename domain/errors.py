@@ -14,9 +14,7 @@ class IllegalTransitionError(DomainError):
         self.task_id = task_id
         self.status = status
         self.event_type = event_type
-        super().__init__(
-            f"task {task_id} is {status}: {event_type} refused ({rule})"
-        )
+        super().__init__(f"task {task_id} is {status}: {event_type} refused ({rule})")
 
 
 class VersionConflictError(DomainError):

@@ -134,13 +134,17 @@ class _Totals:
         return {
             "added": total("added"),
             "changed": total("changed"),
-            "changed_by_kind": {"revised": total("revised"),
-                                "superseded": total("superseded")},
+            "changed_by_kind": {
+                "revised": total("revised"),
+                "superseded": total("superseded"),
+            },
             "unchanged": total("unchanged"),
             "duplicates": total("duplicates"),
-            "rejected": [{"line": line, "reason": reason, "source": source}
-                         for source, r in zip(self.sources, self.reports)
-                         for line, reason in r.rejected],
+            "rejected": [
+                {"line": line, "reason": reason, "source": source}
+                for source, r in zip(self.sources, self.reports)
+                for line, reason in r.rejected
+            ],
             "sources": list(self.sources),
             "rows": self.rows,
             "elapsed_s": round(time.monotonic() - started, 3),

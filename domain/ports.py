@@ -24,7 +24,9 @@ class EventStore(abc.ABC):
     """The append-only history of every task; the source of truth."""
 
     @abc.abstractmethod
-    def submit(self, event: ev.TaskSubmitted, idempotency_ttl_s: int) -> tuple[str, bool]:
+    def submit(
+        self, event: ev.TaskSubmitted, idempotency_ttl_s: int
+    ) -> tuple[str, bool]:
         """Record a submission as version 1 of a new task, unless the same
         idempotency key already made one; returns (task id, whether it is new)."""
 

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 from domain import events as ev
 from domain.commands import Command
-from domain.errors import IllegalTransitionError, TaskNotFoundError, VersionConflictError
+from domain.errors import (
+    IllegalTransitionError,
+    TaskNotFoundError,
+    VersionConflictError,
+)
 from domain.ports import EventStore, TaskQueue
 from domain.task_run import TaskRun
 from domain.tasks import Task, TaskStatus
@@ -78,7 +82,10 @@ def cancel(store: EventStore, task_id: str, actor: str, reason: str = "") -> Tas
         task = load(store, task_id)
         if task.status.is_terminal:
             raise IllegalTransitionError(
-                task_id, task.status.value, "TaskCancelRequested", "the task has finished"
+                task_id,
+                task.status.value,
+                "TaskCancelRequested",
+                "the task has finished",
             )
         if task.cancel_requested:
             return task
@@ -90,8 +97,11 @@ def cancel(store: EventStore, task_id: str, actor: str, reason: str = "") -> Tas
 
 
 def _record_cancel(store: EventStore, task: Task, actor: str, reason: str) -> Task:
-    origin = {"task_id": task.task_id, "actor": actor,
-              "correlation_id": task.correlation_id}
+    origin = {
+        "task_id": task.task_id,
+        "actor": actor,
+        "correlation_id": task.correlation_id,
+    }
     events: list[ev.Event] = [ev.TaskCancelRequested(reason=reason, **origin)]
     if task.status is TaskStatus.QUEUED:
         events.append(ev.TaskCancelled(reason=reason, **origin))
@@ -112,12 +122,17 @@ def retry(
     old = load(store, task_id)
     if old.status not in RETRYABLE:
         raise IllegalTransitionError(
-            task_id, old.status.value, "retry", "only a task that did not succeed "
-            "and has finished can be retried"
+            task_id,
+            old.status.value,
+            "retry",
+            "only a task that did not succeed " "and has finished can be retried",
         )
     command = _RetryCommand(
-        actor=actor, priority="high", idempotency_key=f"retry:{task_id}",
-        correlation_id=old.correlation_id, task_type=old.task_type,
+        actor=actor,
+        priority="high",
+        idempotency_key=f"retry:{task_id}",
+        correlation_id=old.correlation_id,
+        task_type=old.task_type,
         stored_arguments=dict(old.arguments),
     )
     task, _ = submit(command, store, queue, ttl_s, retry_of=task_id)
@@ -155,8 +170,9 @@ def explain(task: Task, waiting: Waiting) -> str | None:
     if task.retry_at:
         return f"retry of attempt {task.attempt} scheduled at {task.retry_at}"
     if waiting.slot_holder and waiting.slot_holder != task.task_id:
-        return (f"waiting for the one-at-a-time slot held by task "
-                f"{waiting.slot_holder}")
+        return (
+            f"waiting for the one-at-a-time slot held by task " f"{waiting.slot_holder}"
+        )
     if waiting.queued_ahead:
         return f"queued behind {waiting.queued_ahead} task(s)"
     return "queued: next in line for a free worker"

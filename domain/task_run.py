@@ -96,23 +96,42 @@ class TaskRun:
         self._finish(ev.TaskSucceeded(task_id=self.task_id, report=report))
 
     def fail(self, error: BaseException, report: dict[str, Any] | None = None) -> None:
-        self._finish(ev.TaskFailed(
-            task_id=self.task_id, attempt=self.task.attempt, report=report or {},
-            **describe(error)))
+        self._finish(
+            ev.TaskFailed(
+                task_id=self.task_id,
+                attempt=self.task.attempt,
+                report=report or {},
+                **describe(error),
+            )
+        )
 
     def cancelled(self, report: dict[str, Any] | None = None) -> None:
-        self._finish(ev.TaskCancelled(
-            task_id=self.task_id, reason=self.task.cancel_reason, report=report or {}))
+        self._finish(
+            ev.TaskCancelled(
+                task_id=self.task_id,
+                reason=self.task.cancel_reason,
+                report=report or {},
+            )
+        )
 
     def retry_later(self, error: BaseException, delay_s: float) -> None:
         retry_at = ev.utc_now() + timedelta(seconds=delay_s)
-        self._finish(ev.TaskRetryScheduled(
-            task_id=self.task_id, attempt=self.task.attempt, delay_s=delay_s,
-            retry_at=retry_at.isoformat(timespec="seconds"), **describe(error)))
+        self._finish(
+            ev.TaskRetryScheduled(
+                task_id=self.task_id,
+                attempt=self.task.attempt,
+                delay_s=delay_s,
+                retry_at=retry_at.isoformat(timespec="seconds"),
+                **describe(error),
+            )
+        )
 
     def dead_letter(self, error: BaseException) -> None:
-        self._finish(ev.TaskDeadLettered(
-            task_id=self.task_id, attempts=self.task.attempt, **describe(error)))
+        self._finish(
+            ev.TaskDeadLettered(
+                task_id=self.task_id, attempts=self.task.attempt, **describe(error)
+            )
+        )
 
     def _finish(self, event: ev.Event) -> None:
         """Append an ending of this attempt. A cancel requested meanwhile is folded
@@ -198,5 +217,8 @@ def describe(error: BaseException) -> dict[str, str]:
     error = getattr(error, "cause", None) or error
     message = " ".join(str(error).split()) or type(error).__name__
     trace = "".join(traceback.format_exception(error))[-TRACE_LIMIT:]
-    return {"error_type": type(error).__name__, "message": message[:500],
-            "trace": trace}
+    return {
+        "error_type": type(error).__name__,
+        "message": message[:500],
+        "trace": trace,
+    }

@@ -129,7 +129,10 @@ def start_or_apply(task: Task | None, event: ev.Event) -> Task:
     if task is None:
         if not isinstance(event, ev.TaskSubmitted):
             raise IllegalTransitionError(
-                event.task_id, "unknown", event.type_name, "the task was never submitted"
+                event.task_id,
+                "unknown",
+                event.type_name,
+                "the task was never submitted",
             )
         return submitted(event)
     return task.apply(event)
@@ -182,7 +185,11 @@ def _on_succeeded(task: Task, event: ev.TaskSucceeded) -> Task:
 
 def _on_failed(task: Task, event: ev.TaskFailed) -> Task:
     _only_running(task, event)
-    error = {"type": event.error_type, "message": event.message, "attempt": event.attempt}
+    error = {
+        "type": event.error_type,
+        "message": event.message,
+        "attempt": event.attempt,
+    }
     return dataclasses.replace(
         task,
         status=TaskStatus.FAILED,
@@ -212,15 +219,22 @@ def _on_cancelled(task: Task, event: ev.TaskCancelled) -> Task:
 
 def _on_retry_scheduled(task: Task, event: ev.TaskRetryScheduled) -> Task:
     _only_running(task, event)
-    error = {"type": event.error_type, "message": event.message, "attempt": event.attempt}
+    error = {
+        "type": event.error_type,
+        "message": event.message,
+        "attempt": event.attempt,
+    }
     return dataclasses.replace(
         task, status=TaskStatus.QUEUED, retry_at=event.retry_at, error=error
     )
 
 
 def _on_dead_lettered(task: Task, event: ev.TaskDeadLettered) -> Task:
-    error = {"type": event.error_type, "message": event.message,
-             "attempt": event.attempts}
+    error = {
+        "type": event.error_type,
+        "message": event.message,
+        "attempt": event.attempts,
+    }
     return dataclasses.replace(
         task,
         status=TaskStatus.DEAD_LETTERED,

@@ -102,7 +102,9 @@ class CommandResource:
         command = self._command(body, actor, req.get_header("Idempotency-Key") or "")
 
         task, created = services.submit(
-            command, self._c.event_store, self._c.task_queue,
+            command,
+            self._c.event_store,
+            self._c.task_queue,
             self._c.settings.idempotency_ttl_s,
         )
 
@@ -166,9 +168,13 @@ class TaskEventsResource:
         history = self._c.event_store.history(task_id, offset, limit)
 
         more = offset + len(history) < total
-        resp.media = {"task_id": task_id, "events": [views.event(r) for r in history],
-                      "total": total, "offset": offset,
-                      "next_offset": offset + len(history) if more else None}
+        resp.media = {
+            "task_id": task_id,
+            "events": [views.event(r) for r in history],
+            "total": total,
+            "offset": offset,
+            "next_offset": offset + len(history) if more else None,
+        }
 
 
 class QueueResource:
@@ -189,8 +195,14 @@ class QueueResource:
 
         page = self._c.queue_graph.page(status, offset, limit)
 
-        resp.media = {"tasks": page.tasks, "total": page.total, "counts": page.counts,
-                      "offset": offset, "limit": limit, "freshness": freshness(self._c)}
+        resp.media = {
+            "tasks": page.tasks,
+            "total": page.total,
+            "counts": page.counts,
+            "offset": offset,
+            "limit": limit,
+            "freshness": freshness(self._c),
+        }
 
     def _since(self, since: str, limit: int) -> dict[str, Any]:
         if not STREAM_ID.fullmatch(since):
@@ -199,8 +211,12 @@ class QueueResource:
                 description="'since' must be a stream position such as 1733212800000-0",
             )
         tasks = self._c.queue_graph.changed_since(queue_view.ordinal(since), limit)
-        return {"tasks": tasks, "since": since, "limit": limit,
-                "complete": len(tasks) < limit}
+        return {
+            "tasks": tasks,
+            "since": since,
+            "limit": limit,
+            "complete": len(tasks) < limit,
+        }
 
 
 class ThroughputResource:
@@ -210,15 +226,18 @@ class ThroughputResource:
         self._c = container
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        minutes = req.get_param_as_int("minutes", min_value=1, max_value=1440,
-                                       default=60)
+        minutes = req.get_param_as_int(
+            "minutes", min_value=1, max_value=1440, default=60
+        )
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         first = now - timedelta(minutes=minutes - 1)
 
         rows = self._c.queue_graph.finished_per_minute(first.isoformat())
 
-        resp.media = {"minutes": minutes,
-                      "per_minute": per_minute(first, minutes, rows)}
+        resp.media = {
+            "minutes": minutes,
+            "per_minute": per_minute(first, minutes, rows),
+        }
 
 
 def per_minute(first: datetime, minutes: int, rows) -> list[dict[str, Any]]:
@@ -230,8 +249,13 @@ def per_minute(first: datetime, minutes: int, rows) -> list[dict[str, Any]]:
     for index in range(minutes):
         start = first + timedelta(minutes=index)
         by_status = counts.get(start.strftime("%Y-%m-%dT%H:%M"), {})
-        entries.append({"minute": start.isoformat(),
-                        "finished": sum(by_status.values()), "by_status": by_status})
+        entries.append(
+            {
+                "minute": start.isoformat(),
+                "finished": sum(by_status.values()),
+                "by_status": by_status,
+            }
+        )
     return entries
 
 
@@ -247,8 +271,13 @@ class NormsResource:
 
         norms, total = self._c.norms_graph.page(status, kind, offset, limit)
 
-        resp.media = {"norms": norms, "total": total, "offset": offset, "limit": limit,
-                      "freshness": freshness(self._c)}
+        resp.media = {
+            "norms": norms,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "freshness": freshness(self._c),
+        }
 
 
 class NormResource:
@@ -283,8 +312,10 @@ class HealthResource:
         self._c = container
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        checks = {"redis": self._check(self._c.redis.ping),
-                  "neo4j": self._check(self._c.queue_graph.ping)}
+        checks = {
+            "redis": self._check(self._c.redis.ping),
+            "neo4j": self._check(self._c.queue_graph.ping),
+        }
         healthy = all(v == "ok" for v in checks.values())
         resp.status = falcon.HTTP_200 if healthy else falcon.HTTP_503
         resp.media = {"status": "ok" if healthy else "unavailable", **checks}
@@ -382,22 +413,32 @@ def create_app(container: Container) -> falcon.App:
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/events.schema.json", audit_api.EventSchemaResource())
     app.add_route("/api/v1/events", audit_api.EventsResource(container))
-    app.add_route("/api/v1/tasks/{task_id}/changes",
-                  audit_api.TaskChangesResource(container))
+    app.add_route(
+        "/api/v1/tasks/{task_id}/changes", audit_api.TaskChangesResource(container)
+    )
     sources = frozenset({"sources"})
-    app.add_route("/api/v1/commands/norms-update",
-                  CommandResource(container, auth, UpdateNorms, sources))
-    app.add_route("/api/v1/commands/parse-batch",
-                  CommandResource(container, auth, ParseBatch, sources))
-    app.add_route("/api/v1/commands/train-rag",
-                  CommandResource(container, auth, TrainRag))
+    app.add_route(
+        "/api/v1/commands/norms-update",
+        CommandResource(container, auth, UpdateNorms, sources),
+    )
+    app.add_route(
+        "/api/v1/commands/parse-batch",
+        CommandResource(container, auth, ParseBatch, sources),
+    )
+    app.add_route(
+        "/api/v1/commands/train-rag", CommandResource(container, auth, TrainRag)
+    )
     app.add_route("/api/v1/search", SearchResource(container))
     app.add_route("/api/v1/tasks/{task_id}", TaskResource(container))
     app.add_route("/api/v1/tasks/{task_id}/events", TaskEventsResource(container))
-    app.add_route("/api/v1/tasks/{task_id}/cancel",
-                  CancelResource(container, auth, read_json_object))
-    app.add_route("/api/v1/tasks/{task_id}/retry",
-                  RetryResource(container, auth, read_json_object))
+    app.add_route(
+        "/api/v1/tasks/{task_id}/cancel",
+        CancelResource(container, auth, read_json_object),
+    )
+    app.add_route(
+        "/api/v1/tasks/{task_id}/retry",
+        RetryResource(container, auth, read_json_object),
+    )
     app.add_route("/api/v1/dead-letters", DeadLettersResource(container))
     app.add_route("/api/v1/queue", QueueResource(container))
     app.add_route("/api/v1/queue/throughput", ThroughputResource(container))
@@ -422,7 +463,9 @@ def create_socketio(container: Container) -> socketio.Server:
         if not isinstance(token, str):
             token = None
         if token not in tokens:
-            raise socketio.exceptions.ConnectionRefusedError("a valid token is required")
+            raise socketio.exceptions.ConnectionRefusedError(
+                "a valid token is required"
+            )
         sio.enter_room(sid, socketio_live_feed.ROOM)
 
     return sio

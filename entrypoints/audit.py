@@ -44,26 +44,36 @@ def verify(container: Container, archives: Sequence[Path] = ()) -> ChainReport:
         start = _verify_archives(archives, boundary)
         if not start.intact:
             return start
-    report = event_chain.verify(log.entries(boundary.position, newest),
-                                boundary.hash, boundary.position, head_hash)
-    return ChainReport(start.checked + report.checked, report.last_position,
-                       report.last_hash, report.broken)
+    report = event_chain.verify(
+        log.entries(boundary.position, newest),
+        boundary.hash,
+        boundary.position,
+        head_hash,
+    )
+    return ChainReport(
+        start.checked + report.checked,
+        report.last_position,
+        report.last_hash,
+        report.broken,
+    )
 
 
 def _verify_archives(archives: Sequence[Path], boundary: ArchiveBoundary):
     entries = itertools.chain.from_iterable(jsonl_archive.read(p) for p in archives)
     report = event_chain.verify(entries)
     if report.intact and report.last_hash != boundary.hash:
-        reason = (f"the archives end at {report.last_position}, but the stream "
-                  f"continues from {boundary.position}")
+        reason = (
+            f"the archives end at {report.last_position}, but the stream "
+            f"continues from {boundary.position}"
+        )
         gap = ChainBreak("removed", boundary.position, report.last_position, reason)
-        return ChainReport(report.checked, report.last_position, report.last_hash,
-                           gap)
+        return ChainReport(report.checked, report.last_position, report.last_hash, gap)
     return report
 
 
-def export(container: Container, out: IO[str], since: datetime | None,
-           until: datetime | None) -> jsonl_archive.Written:
+def export(
+    container: Container, out: IO[str], since: datetime | None, until: datetime | None
+) -> jsonl_archive.Written:
     """Write the entries recorded between ``since`` and ``until`` (both included)
     to ``out`` as JSON Lines."""
     after = position_before(since) if since else "0-0"
@@ -77,14 +87,16 @@ class Archived:
     written: jsonl_archive.Written
 
 
-def archive(container: Container, before: datetime, folder: Path,
-            actor: str) -> Archived | None:
+def archive(
+    container: Container, before: datetime, folder: Path, actor: str
+) -> Archived | None:
     """Archive and trim what may go of the stream recorded before ``before``;
     None if nothing may go yet."""
     log = audit_log(container)
     boundary = log.boundary()
-    cut, tasks = archivable(log, boundary, position_at(before),
-                            Projector(container).group)
+    cut, tasks = archivable(
+        log, boundary, position_at(before), Projector(container).group
+    )
     if cut is None:
         return None
     entries = list(log.entries(boundary.position, cut))
@@ -97,8 +109,9 @@ def archive(container: Container, before: datetime, folder: Path,
     return Archived(path, written)
 
 
-def archivable(log: RedisAuditLog, boundary: ArchiveBoundary, before: str,
-               group: str) -> tuple[str | None, list[str]]:
+def archivable(
+    log: RedisAuditLog, boundary: ArchiveBoundary, before: str, group: str
+) -> tuple[str | None, list[str]]:
     """The newest position that may be archived (None if none may) and the tasks
     whose whole history lies at or before it."""
     consumed = log.consumed_by(group)
@@ -127,8 +140,9 @@ def _open_tasks(log: RedisAuditLog, after: str, cut: str):
             tasks[task_id] = start_or_apply(tasks.get(task_id), event)
         except (event_codec.UndecodableEventError, DomainError):
             broken.add(task_id)
-    closed = [t for t, task in tasks.items()
-              if t not in broken and _closed(log, task, cut)]
+    closed = [
+        t for t, task in tasks.items() if t not in broken and _closed(log, task, cut)
+    ]
     blocking = [p for t, p in first.items() if t not in closed]
     return min(blocking, key=id_key, default=None), closed
 
@@ -151,21 +165,37 @@ def _check_chain(entries, boundary: ArchiveBoundary) -> None:
 
 
 def _trim(log: RedisAuditLog, path: Path, written, tasks: list[str]) -> None:
-    trimmed = log.trim_archived(written.last, written.last_hash, written.events,
-                                path.name)
+    trimmed = log.trim_archived(
+        written.last, written.last_hash, written.events, path.name
+    )
     if trimmed < 0:
         path.unlink()
-        raise ArchiveRefusedError(f"entry {written.last} changed while it was "
-                                  "archived; nothing was trimmed")
+        raise ArchiveRefusedError(
+            f"entry {written.last} changed while it was "
+            "archived; nothing was trimmed"
+        )
     for task_id in [*tasks, ev.SYSTEM_TASK_ID]:
         log.forget_positions(task_id, written.last)
-    logger.info("archived %d entries up to %s into %s", written.events,
-                written.last, path, extra={"stream_id": written.last})
+    logger.info(
+        "archived %d entries up to %s into %s",
+        written.events,
+        written.last,
+        path,
+        extra={"stream_id": written.last},
+    )
 
 
 def _record(container: Container, actor: str, path: Path, written) -> None:
-    operations.record(container, ev.StreamArchived(
-        task_id=ev.SYSTEM_TASK_ID, actor=actor, archive=path.name,
-        first_position=written.first, last_position=written.last,
-        last_hash=written.last_hash, events=written.events, sha256=written.sha256,
-    ))
+    operations.record(
+        container,
+        ev.StreamArchived(
+            task_id=ev.SYSTEM_TASK_ID,
+            actor=actor,
+            archive=path.name,
+            first_position=written.first,
+            last_position=written.last,
+            last_hash=written.last_hash,
+            events=written.events,
+            sha256=written.sha256,
+        ),
+    )

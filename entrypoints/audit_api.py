@@ -29,12 +29,18 @@ class EventsResource:
         limit = req.get_param_as_int("limit", min_value=1, max_value=1000, default=100)
         wanted = _filter(req)
         since, until = time_param(req, "since"), time_param(req, "until")
-        after = max(_position(req, "cursor") or "0-0",
-                    history.position_before(since) if since else "0-0", key=id_key)
+        after = max(
+            _position(req, "cursor") or "0-0",
+            history.position_before(since) if since else "0-0",
+            key=id_key,
+        )
 
         events, cursor = history.events_page(
-            self._c, wanted, after,
-            history.position_at(until, last=True) if until else "+", limit,
+            self._c,
+            wanted,
+            after,
+            history.position_at(until, last=True) if until else "+",
+            limit,
         )
 
         resp.media = {"events": events, "next_cursor": cursor, "limit": limit}
@@ -61,16 +67,26 @@ class EventSchemaResource:
         resp.media = event_schema.document()
 
 
-def queue_as_of(container: Container, req: falcon.Request, status: str | None,
-                offset: int, limit: int) -> dict[str, Any]:
+def queue_as_of(
+    container: Container,
+    req: falcon.Request,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
     """The queue page as the stream says it stood at the ``as_of`` parameter."""
     moment = time_param(req, "as_of")
     tasks = history.queue_as_of(container, moment)
     counts = Counter(t.status.value for t in tasks)
     chosen = [t for t in tasks if status is None or t.status.value == status]
-    return {"tasks": [views.task(t) for t in chosen[offset:offset + limit]],
-            "total": len(chosen), "counts": dict(counts), "offset": offset,
-            "limit": limit, "as_of": moment.isoformat()}
+    return {
+        "tasks": [views.task(t) for t in chosen[offset : offset + limit]],
+        "total": len(chosen),
+        "counts": dict(counts),
+        "offset": offset,
+        "limit": limit,
+        "as_of": moment.isoformat(),
+    }
 
 
 def time_param(req: falcon.Request, name: str) -> datetime | None:
@@ -107,6 +123,8 @@ def _filter(req: falcon.Request) -> history.EventFilter:
             description=f"'type' must be one of {', '.join(sorted(ev.EVENT_TYPES))}",
         )
     return history.EventFilter(
-        task_id=req.get_param("task_id"), type=kind, actor=req.get_param("actor"),
+        task_id=req.get_param("task_id"),
+        type=kind,
+        actor=req.get_param("actor"),
         correlation_id=req.get_param("correlation_id"),
     )

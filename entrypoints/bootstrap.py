@@ -78,7 +78,9 @@ class Container:
 
     @functools.cached_property
     def coordination(self) -> RedisCoordination:
-        return RedisCoordination(self.redis, self.settings.prefix, self.settings.lease_ttl_s)
+        return RedisCoordination(
+            self.redis, self.settings.prefix, self.settings.lease_ttl_s
+        )
 
     @functools.cached_property
     def task_queue(self) -> DramatiqTaskQueue:

@@ -51,10 +51,23 @@ def api() -> None:
 
 def gunicorn_argv(s: Settings) -> list[str]:
     """The gunicorn command line; the worker class comes from one setting."""
-    argv = ["-m", "gunicorn", "--workers", "1", "--bind", f"{s.host}:{s.port}",
-            "--worker-class", GUNICORN_CLASSES[s.api_worker_class],
-            "--no-control-socket", "--graceful-timeout", "5",
-            "--log-level", s.log_level.lower(), "--access-logfile", "-"]
+    argv = [
+        "-m",
+        "gunicorn",
+        "--workers",
+        "1",
+        "--bind",
+        f"{s.host}:{s.port}",
+        "--worker-class",
+        GUNICORN_CLASSES[s.api_worker_class],
+        "--no-control-socket",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        s.log_level.lower(),
+        "--access-logfile",
+        "-",
+    ]
     if s.api_worker_class == "gthread":
         argv += ["--threads", "32"]
     return argv + ["entrypoints.api:create_wsgi()"]

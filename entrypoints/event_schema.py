@@ -25,23 +25,44 @@ SCHEMA_ID = "/events.schema.json"
 ENVELOPE: dict[str, Any] = {
     "position": {"type": "string", "description": "the stream entry id"},
     "event_id": {"type": "string"},
-    "task_id": {"type": "string",
-                "description": f"'{ev.SYSTEM_TASK_ID}' for operations on the system"},
+    "task_id": {
+        "type": "string",
+        "description": f"'{ev.SYSTEM_TASK_ID}' for operations on the system",
+    },
     "type": {"type": "string"},
-    "version": {"type": "integer", "minimum": 1,
-                "description": "position in the task's own history, from 1"},
+    "version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "position in the task's own history, from 1",
+    },
     "at": {"type": "string", "format": "date-time"},
-    "schema": {"type": "integer", "minimum": 1,
-               "description": "schema version of data"},
-    "actor": {"type": "string",
-              "description": "who caused it: token:<name>, scheduler, worker:<name>, "
-              "cli:<user>"},
-    "correlation_id": {"type": "string",
-                       "description": "the command that started the chain"},
+    "schema": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "schema version of data",
+    },
+    "actor": {
+        "type": "string",
+        "description": "who caused it: token:<name>, scheduler, worker:<name>, "
+        "cli:<user>",
+    },
+    "correlation_id": {
+        "type": "string",
+        "description": "the command that started the chain",
+    },
     "data": {"type": "object", "description": "the facts particular to the type"},
 }
-REQUIRED = ["event_id", "task_id", "type", "version", "at", "schema", "actor",
-            "correlation_id", "data"]
+REQUIRED = [
+    "event_id",
+    "task_id",
+    "type",
+    "version",
+    "at",
+    "schema",
+    "actor",
+    "correlation_id",
+    "data",
+]
 SIMPLE_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 

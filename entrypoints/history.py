@@ -37,13 +37,18 @@ def audit_log(container: Container) -> RedisAuditLog:
 def freshness(container: Container) -> dict[str, Any]:
     """Up to which stream position the Neo4j views are current, and how far they
     lag the newest entry, in entries and in seconds the oldest missing one waits."""
-    space = Neo4jProjectionSpace(container.neo4j_driver,
-                                 container.settings.neo4j_database)
+    space = Neo4jProjectionSpace(
+        container.neo4j_driver, container.settings.neo4j_database
+    )
     position = space.checkpoint()
     lag = audit_log(container).lag(position)
     waited_ms = lag.now_ms - id_key(lag.first_after)[0] if lag.events else 0
-    return {"position": position, "head": lag.head, "lag_events": lag.events,
-            "lag_s": round(max(waited_ms, 0) / 1000, 3)}
+    return {
+        "position": position,
+        "head": lag.head,
+        "lag_events": lag.events,
+        "lag_s": round(max(waited_ms, 0) / 1000, 3),
+    }
 
 
 def position_at(moment: datetime, last: bool = False) -> str:
@@ -67,19 +72,27 @@ class EventFilter:
     correlation_id: str | None = None
 
     def matches(self, fields: dict[str, str]) -> bool:
-        wanted = {"task_id": self.task_id, "type": self.type, "actor": self.actor,
-                  "correlation_id": self.correlation_id}
+        wanted = {
+            "task_id": self.task_id,
+            "type": self.type,
+            "actor": self.actor,
+            "correlation_id": self.correlation_id,
+        }
         return all(v is None or fields.get(k) == v for k, v in wanted.items())
 
 
-def events_page(container: Container, wanted: EventFilter, after: str, until: str,
-                limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def events_page(
+    container: Container, wanted: EventFilter, after: str, until: str, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` matching events after the cursor ``after``, as documents,
     and the cursor of the next page (None at the end of the stream)."""
     log = audit_log(container)
     if wanted.task_id is not None:
-        positions = [p for p in log.task_positions(wanted.task_id)
-                     if id_key(after) < id_key(p) and _within(p, until)]
+        positions = [
+            p
+            for p in log.task_positions(wanted.task_id)
+            if id_key(after) < id_key(p) and _within(p, until)
+        ]
         entries = log.entries_at(positions)
     else:
         entries = log.entries(after, until, count=min(limit * 4, 1000))
@@ -113,8 +126,9 @@ def timeline(history: list[RecordedEvent]) -> list[str]:
 def _timeline_line(recorded: RecordedEvent) -> str:
     e = recorded.event
     at = e.occurred_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    facts = " ".join(f"{k}={_short(v)}" for k, v in e.facts().items() if v not in
-                     ("", {}, [], ()))
+    facts = " ".join(
+        f"{k}={_short(v)}" for k, v in e.facts().items() if v not in ("", {}, [], ())
+    )
     line = f"{at} UTC  v{e.version:<3} {e.type_name:<20} {e.actor:<24} {facts}"
     return line if len(line) <= 160 else line[:157] + "..."
 
@@ -139,8 +153,13 @@ def queue_as_of(container: Container, moment: datetime) -> list[Task]:
     return oldest_first[::-1]
 
 
-def _fold_entry(tasks: dict[str, Task], done: set[str], position: str,
-                fields: dict[str, str], moment: datetime) -> None:
+def _fold_entry(
+    tasks: dict[str, Task],
+    done: set[str],
+    position: str,
+    fields: dict[str, str],
+    moment: datetime,
+) -> None:
     task_id = fields["task_id"]
     try:
         event = event_codec.decode(position, fields)
@@ -150,8 +169,12 @@ def _fold_entry(tasks: dict[str, Task], done: set[str], position: str,
         tasks[task_id] = start_or_apply(tasks.get(task_id), event)
     except (event_codec.UndecodableEventError, DomainError) as exc:
         # A task whose history cannot be folded is left out rather than guessed.
-        logger.warning("left out of the queue as of %s: %s", moment, exc,
-                       extra={"task_id": task_id, "stream_id": position})
+        logger.warning(
+            "left out of the queue as of %s: %s",
+            moment,
+            exc,
+            extra={"task_id": task_id, "stream_id": position},
+        )
         done.add(task_id)
         tasks.pop(task_id, None)
 

@@ -67,12 +67,16 @@ def graph_target(container: Container, space: LabelSpace = LIVE) -> GraphTarget:
     projection = Neo4jProjectionSpace(driver, database, space)
     if space == LIVE:
         return GraphTarget(container.queue_graph, container.norms_graph, projection)
-    return GraphTarget(Neo4jQueueGraph(driver, database, space),
-                       Neo4jNormsGraph(driver, database, space), projection)
+    return GraphTarget(
+        Neo4jQueueGraph(driver, database, space),
+        Neo4jNormsGraph(driver, database, space),
+        projection,
+    )
 
 
-def write_batch(target: GraphTarget, batch: list[RecordedEvent],
-                last_position: str) -> list[queue_view.TaskChange]:
+def write_batch(
+    target: GraphTarget, batch: list[RecordedEvent], last_position: str
+) -> list[queue_view.TaskChange]:
     """Write the views of ``batch`` and move the checkpoint to ``last_position``.
 
     Events about the system as a whole are not tasks and change no view."""
@@ -93,8 +97,12 @@ def decoded(entries, on_error=None) -> list[RecordedEvent]:
         try:
             batch.append(RecordedEvent(position, event_codec.decode(position, fields)))
         except event_codec.UndecodableEventError as exc:
-            logger.error("skipped undecodable entry %s: %r", exc, fields,
-                         extra={"stream_id": position})
+            logger.error(
+                "skipped undecodable entry %s: %r",
+                exc,
+                fields,
+                extra={"stream_id": position},
+            )
             if on_error is not None:
                 on_error(position, fields)
     return batch
@@ -145,13 +153,20 @@ class Projector:
         start, claimed = "0-0", 0
         while not self._stop.is_set():
             start, entries, *_ = self._redis.xautoclaim(
-                self._stream, self._group, self._consumer, min_idle_ms,
-                start_id=start, count=BATCH,
+                self._stream,
+                self._group,
+                self._consumer,
+                min_idle_ms,
+                start_id=start,
+                count=BATCH,
             )
             entries = [(pos, fields) for pos, fields in entries if fields]
             if entries:
-                logger.info("claimed %d unacknowledged entries", len(entries),
-                            extra={"stream_id": entries[0][0]})
+                logger.info(
+                    "claimed %d unacknowledged entries",
+                    len(entries),
+                    extra={"stream_id": entries[0][0]},
+                )
                 self.project(entries)
                 claimed += len(entries)
             if start == "0-0":
@@ -169,7 +184,10 @@ class Projector:
     def step(self, start: str, block_ms: int | None) -> int:
         """Read and project one batch; the number of entries it held."""
         reply = self._redis.xreadgroup(
-            self._group, self._consumer, {self._stream: start}, count=BATCH,
+            self._group,
+            self._consumer,
+            {self._stream: start},
+            count=BATCH,
             block=block_ms,
         )
         entries = reply[0][1] if reply else []
@@ -197,8 +215,12 @@ class Projector:
         self._c.live_feed.publish([_update(c) for c in changes])
 
         self._redis.xack(self._stream, self._group, *[pos for pos, _ in entries])
-        logger.info("projected %d events for %d tasks", len(batch), len(changes),
-                    extra={"stream_id": entries[-1][0]})
+        logger.info(
+            "projected %d events for %d tasks",
+            len(batch),
+            len(changes),
+            extra={"stream_id": entries[-1][0]},
+        )
 
     def rewind_to_checkpoint(self) -> bool:
         """Deliver again what follows the graph's checkpoint when the group has
@@ -207,9 +229,11 @@ class Projector:
         checkpoint = self._target.space.checkpoint()
         rewound = self._log.rewind_group(self._group, checkpoint)
         if rewound:
-            logger.warning("the graph holds the stream up to %s only; reading "
-                           "again from there", checkpoint,
-                           extra={"stream_id": checkpoint})
+            logger.warning(
+                "the graph holds the stream up to %s only; reading " "again from there",
+                checkpoint,
+                extra={"stream_id": checkpoint},
+            )
         return rewound
 
     def _enter(self) -> bool | None:
@@ -235,8 +259,11 @@ class Projector:
         except GraphError as exc:
             if _transient(exc):
                 raise
-            logger.error("batch refused by Neo4j, isolating the event: %s", exc,
-                         extra={"stream_id": last})
+            logger.error(
+                "batch refused by Neo4j, isolating the event: %s",
+                exc,
+                extra={"stream_id": last},
+            )
         changes = []
         for recorded in batch:
             try:
@@ -249,16 +276,25 @@ class Projector:
         return changes
 
     def _park_event(self, recorded: RecordedEvent, error: GraphError) -> None:
-        logger.error("parked an event Neo4j refuses: %s", error,
-                     extra={"stream_id": recorded.position,
-                            "task_id": recorded.event.task_id})
-        self._redis.xadd(f"{self._c.settings.prefix}:parked", {
-            "position": recorded.position, "type": recorded.event.type_name,
-            "task_id": recorded.event.task_id, "error": str(error)[:2000]})
+        logger.error(
+            "parked an event Neo4j refuses: %s",
+            error,
+            extra={"stream_id": recorded.position, "task_id": recorded.event.task_id},
+        )
+        self._redis.xadd(
+            f"{self._c.settings.prefix}:parked",
+            {
+                "position": recorded.position,
+                "type": recorded.event.type_name,
+                "task_id": recorded.event.task_id,
+                "error": str(error)[:2000],
+            },
+        )
 
     def _park(self, position: str, fields: dict[str, str]) -> None:
-        self._redis.xadd(f"{self._c.settings.prefix}:parked",
-                         {"position": position, **fields})
+        self._redis.xadd(
+            f"{self._c.settings.prefix}:parked", {"position": position, **fields}
+        )
 
 
 def _transient(error: GraphError) -> bool:
@@ -271,8 +307,12 @@ def _transient(error: GraphError) -> bool:
 
 
 def _update(change: queue_view.TaskChange) -> dict:
-    return {"task_id": change.task_id, "version": change.version,
-            "position": change.position, **change.properties}
+    return {
+        "task_id": change.task_id,
+        "version": change.version,
+        "position": change.position,
+        **change.properties,
+    }
 
 
 def main(container: Container) -> None:

@@ -63,9 +63,14 @@ class Replay:
     """One replay run by ``actor``; ``archives`` (oldest first) are read before the
     stream, for a stream trimmed by an archive."""
 
-    def __init__(self, container: Container, actor: str,
-                 archives: Sequence[Path] = (), progress: bool | None = None,
-                 batch: int = BATCH):
+    def __init__(
+        self,
+        container: Container,
+        actor: str,
+        archives: Sequence[Path] = (),
+        progress: bool | None = None,
+        batch: int = BATCH,
+    ):
         self._c = container
         self._actor = actor
         self._archives = list(archives)
@@ -75,8 +80,9 @@ class Replay:
         self._lock = ProjectionLock(container.redis, container.settings.prefix)
         self._owner = f"replay:{uuid.uuid4().hex}:{actor}"
 
-    def rebuild(self, after: str | None = None,
-                space: LabelSpace = LIVE) -> ReplayResult:
+    def rebuild(
+        self, after: str | None = None, space: LabelSpace = LIVE
+    ) -> ReplayResult:
         """Rebuild the views in ``space`` (the live ones unless told): from nothing,
         or over them from ``after``. The projector resumes after a live rebuild."""
         started = time.monotonic()
@@ -89,8 +95,9 @@ class Replay:
             last, count = self._apply(target, after or "0-0", "+")
             if space == LIVE:
                 self._log.advance_group(Projector(self._c).group, last)
-        result = ReplayResult("rebuild", after or "0-0", last, count,
-                              elapsed_s=time.monotonic() - started)
+        result = ReplayResult(
+            "rebuild", after or "0-0", last, count, elapsed_s=time.monotonic() - started
+        )
         self._record(result)
         return result
 
@@ -106,8 +113,9 @@ class Replay:
             last, count = self._apply(scratch, "0-0", until)
             differences = diff(live.space.snapshot(), scratch.space.snapshot())
             scratch.space.wipe()
-        result = ReplayResult("check", "0-0", until, count, differences,
-                              time.monotonic() - started)
+        result = ReplayResult(
+            "check", "0-0", until, count, differences, time.monotonic() - started
+        )
         self._record(result)
         return result
 
@@ -142,16 +150,18 @@ class Replay:
         """Write every entry after ``after`` up to ``until`` in batches; the last
         position written (``after`` if none) and the number of entries."""
         last, count = after, 0
-        batches = (_Batch(chunk) for chunk in _chunks(self._entries(after, until),
-                                                      self._batch))
+        batches = (
+            _Batch(chunk) for chunk in _chunks(self._entries(after, until), self._batch)
+        )
         with self._bar(after) as bar, _read_ahead(batches) as ready:
             for batch in ready:
                 write_batch(target, batch.events, batch.last)
                 self._renew()
                 last, count = batch.last, count + batch.size
                 bar.update(batch.size)
-        logger.info("replayed %d entries up to %s", count, last,
-                    extra={"stream_id": last})
+        logger.info(
+            "replayed %d entries up to %s", count, last, extra={"stream_id": last}
+        )
         return last, count
 
     def _entries(self, after: str, until: str) -> Iterator[tuple[str, dict]]:
@@ -166,20 +176,30 @@ class Replay:
     def _bar(self, after: str) -> tqdm:
         total = self._c.redis.xlen(self._log.stream_key) if after == "0-0" else None
         disable = None if self._progress is None else not self._progress
-        return tqdm(total=total, unit="ev", unit_scale=True, desc="replay",
-                    disable=disable)
+        return tqdm(
+            total=total, unit="ev", unit_scale=True, desc="replay", disable=disable
+        )
 
     def _renew(self) -> None:
         if not self._lock.renew(self._owner):
-            raise ReplayError("the replay lock expired; the projector may have "
-                              "written meanwhile, so run the replay again")
+            raise ReplayError(
+                "the replay lock expired; the projector may have "
+                "written meanwhile, so run the replay again"
+            )
 
     def _record(self, result: ReplayResult) -> None:
-        operations.record(self._c, ev.ProjectionsReplayed(
-            task_id=ev.SYSTEM_TASK_ID, actor=self._actor, mode=result.mode,
-            from_position=result.from_position, to_position=result.to_position,
-            events=result.events, differences=len(result.differences),
-        ))
+        operations.record(
+            self._c,
+            ev.ProjectionsReplayed(
+                task_id=ev.SYSTEM_TASK_ID,
+                actor=self._actor,
+                mode=result.mode,
+                from_position=result.from_position,
+                to_position=result.to_position,
+                events=result.events,
+                differences=len(result.differences),
+            ),
+        )
 
 
 class _Batch:
@@ -197,8 +217,9 @@ def _read_ahead(batches: Iterator[_Batch], depth: int = 2):
     reading and decoding overlap the Neo4j writes."""
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    reader = threading.Thread(target=_fill, args=(batches, ready, stop),
-                              name="replay-reader", daemon=True)
+    reader = threading.Thread(
+        target=_fill, args=(batches, ready, stop), name="replay-reader", daemon=True
+    )
     reader.start()
     try:
         yield _drain(ready)

@@ -35,9 +35,12 @@ def fire_norms_update(container: Container, now: datetime | None = None):
     task, created = services.submit(
         command, container.event_store, container.task_queue, s.idempotency_ttl_s
     )
-    logger.info("scheduled norms update for %s: %s", slot,
-                "submitted" if created else "already submitted",
-                extra={"task_id": task.task_id})
+    logger.info(
+        "scheduled norms update for %s: %s",
+        slot,
+        "submitted" if created else "already submitted",
+        extra={"task_id": task.task_id},
+    )
     return task
 
 
@@ -59,8 +62,11 @@ def build(container: Container) -> BlockingScheduler:
 
 def main(container: Container) -> None:
     scheduler = build(container)
-    logger.info("scheduler started: norms update at '%s' %s",
-                container.settings.schedule_cron, container.settings.time_zone)
+    logger.info(
+        "scheduler started: norms update at '%s' %s",
+        container.settings.schedule_cron,
+        container.settings.time_zone,
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -26,8 +26,9 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = _query(req)
-        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_LIMIT,
-                                     default=10)
+        limit = req.get_param_as_int(
+            "limit", min_value=1, max_value=MAX_LIMIT, default=10
+        )
         location = self._current_index()
 
         hits = _search(location, query, limit)
@@ -35,8 +36,15 @@ class SearchResource:
         resp.media = {
             "query": query,
             "limit": limit,
-            "hits": [{"code": h.code, "title": h.title, "snippet": h.snippet,
-                      "score": h.score} for h in hits],
+            "hits": [
+                {
+                    "code": h.code,
+                    "title": h.title,
+                    "snippet": h.snippet,
+                    "score": h.score,
+                }
+                for h in hits
+            ],
         }
 
     def _current_index(self) -> str:

@@ -101,11 +101,15 @@ def _build(values: Mapping[str, str], data_dir: Path) -> Settings:
         api_worker_class=worker_class,
         schedule_cron=get("BLDR_SCHEDULE", defaults.schedule_cron),
         time_zone=get("BLDR_TIMEZONE", defaults.time_zone),
-        default_sources=_split(get("BLDR_DEFAULT_SOURCES"), ",", defaults.default_sources),
+        default_sources=_split(
+            get("BLDR_DEFAULT_SOURCES"), ",", defaults.default_sources
+        ),
         catalogue_roots=_split(
             get("BLDR_CATALOGUE_ROOTS"), os.pathsep, defaults.catalogue_roots
         ),
-        idempotency_ttl_s=_int(values, "BLDR_IDEMPOTENCY_TTL", defaults.idempotency_ttl_s),
+        idempotency_ttl_s=_int(
+            values, "BLDR_IDEMPOTENCY_TTL", defaults.idempotency_ttl_s
+        ),
         prefix=get("BLDR_PREFIX", defaults.prefix),
         max_body_bytes=_int(values, "BLDR_MAX_BODY_BYTES", defaults.max_body_bytes),
         worker_threads=_int(values, "BLDR_WORKER_THREADS", defaults.worker_threads),

@@ -81,8 +81,9 @@ def local_backends(env: Mapping[str, str], data_dir: Path) -> Iterator[dict[str,
             started.append(redis)
             chosen["REDIS_URL"] = redis.url
         if not env.get("NEO4J_URI"):
-            print("starting Neo4j (the first start fetches it with Maven) ...",
-                  flush=True)
+            print(
+                "starting Neo4j (the first start fetches it with Maven) ...", flush=True
+            )
             neo4j = local_services.start_neo4j(
                 data_dir / "neo4j", local_services.default_cache_dir()
             )
@@ -125,8 +126,11 @@ def _announce_when_ready(settings: settings_module.Settings) -> None:
                 _announce(settings, base)
                 return
             time.sleep(0.5)
-        print(f"the API did not answer at {base}/healthz within "
-              f"{READY_TIMEOUT_S} s; see the api lines above", flush=True)
+        print(
+            f"the API did not answer at {base}/healthz within "
+            f"{READY_TIMEOUT_S} s; see the api lines above",
+            flush=True,
+        )
 
     threading.Thread(target=wait_then_print, daemon=True).start()
 
@@ -145,8 +149,11 @@ def _announce(settings: settings_module.Settings, base: str) -> None:
     print(f"API token ({name}): {token}")
     print(f"settings for other terminals: source {settings.data_dir / 'env'}")
     print("submit a norms update with:")
-    print(f"curl -sS -X POST -H 'Authorization: Bearer {token}' "
-          f"{base}/api/v1/commands/norms-update\n", flush=True)
+    print(
+        f"curl -sS -X POST -H 'Authorization: Bearer {token}' "
+        f"{base}/api/v1/commands/norms-update\n",
+        flush=True,
+    )
 
 
 def _wait_forever() -> None:

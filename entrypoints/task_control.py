@@ -63,13 +63,22 @@ class RetryResource:
         actor = self._auth.actor(req)
         self._read(req, self._c.settings.max_body_bytes, set())
 
-        task = services.retry(self._c.event_store, self._c.task_queue, task_id,
-                              actor, self._c.settings.idempotency_ttl_s)
+        task = services.retry(
+            self._c.event_store,
+            self._c.task_queue,
+            task_id,
+            actor,
+            self._c.settings.idempotency_ttl_s,
+        )
 
         resp.status = falcon.HTTP_202
         resp.set_header("Location", f"/api/v1/tasks/{task.task_id}")
-        resp.media = {"task_id": task.task_id, "url": f"/api/v1/tasks/{task.task_id}",
-                      "status": task.status.value, "retry_of": task_id}
+        resp.media = {
+            "task_id": task.task_id,
+            "url": f"/api/v1/tasks/{task.task_id}",
+            "status": task.status.value,
+            "retry_of": task_id,
+        }
 
 
 class DeadLettersResource:
@@ -82,5 +91,9 @@ class DeadLettersResource:
 
         page = self._c.queue_graph.page("dead_lettered", offset, limit)
 
-        resp.media = {"tasks": page.tasks, "total": page.total, "offset": offset,
-                      "limit": limit}
+        resp.media = {
+            "tasks": page.tasks,
+            "total": page.total,
+            "offset": offset,
+            "limit": limit,
+        }

@@ -42,11 +42,20 @@ def changes(batch: list[RecordedEvent]) -> tuple[list[dict], list[dict]]:
         change = norms.setdefault(event.code, NormChange(event.code))
         change.properties.update(_properties(event))
         change.ordinal = at
-        links.append({"task_id": event.task_id, "code": event.code, "kind": kind,
-                      "version": event.version, "ordinal": at,
-                      "at": event.occurred_at.isoformat(timespec="microseconds")})
-    rows = [{"code": c.code, "ordinal": c.ordinal, "properties": c.properties}
-            for c in norms.values()]
+        links.append(
+            {
+                "task_id": event.task_id,
+                "code": event.code,
+                "kind": kind,
+                "version": event.version,
+                "ordinal": at,
+                "at": event.occurred_at.isoformat(timespec="microseconds"),
+            }
+        )
+    rows = [
+        {"code": c.code, "ordinal": c.ordinal, "properties": c.properties}
+        for c in norms.values()
+    ]
     return rows, links
 
 

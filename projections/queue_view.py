@@ -66,27 +66,53 @@ def properties_of(event: ev.Event) -> dict[str, Any]:
                 "cancel_requested": False,
             }
         case ev.TaskStarted():
-            return {"status": "running", "started_at": at, "attempts": event.attempt,
-                    "percent": 0.0, "done": 0, "total": 0, "worker": event.worker}
+            return {
+                "status": "running",
+                "started_at": at,
+                "attempts": event.attempt,
+                "percent": 0.0,
+                "done": 0,
+                "total": 0,
+                "worker": event.worker,
+            }
         case ev.TaskProgressed():
             return {"percent": event.percent, "done": event.done, "total": event.total}
         case ev.TaskSucceeded():
-            return {"status": "succeeded", "finished_at": at, "percent": 100.0,
-                    "report": json.dumps(event.report, ensure_ascii=False)}
+            return {
+                "status": "succeeded",
+                "finished_at": at,
+                "percent": 100.0,
+                "report": json.dumps(event.report, ensure_ascii=False),
+            }
         case ev.TaskFailed():
-            return {"status": "failed", "finished_at": at, "error": _error(event),
-                    "report": json.dumps(event.report, ensure_ascii=False)}
+            return {
+                "status": "failed",
+                "finished_at": at,
+                "error": _error(event),
+                "report": json.dumps(event.report, ensure_ascii=False),
+            }
         case ev.TaskCancelRequested():
             return {"cancel_requested": True, "cancel_reason": event.reason}
         case ev.TaskCancelled():
-            return {"status": "cancelled", "finished_at": at, "retry_at": "",
-                    "report": json.dumps(event.report, ensure_ascii=False)}
+            return {
+                "status": "cancelled",
+                "finished_at": at,
+                "retry_at": "",
+                "report": json.dumps(event.report, ensure_ascii=False),
+            }
         case ev.TaskRetryScheduled():
-            return {"status": "queued", "retry_at": event.retry_at,
-                    "error": _error(event)}
+            return {
+                "status": "queued",
+                "retry_at": event.retry_at,
+                "error": _error(event),
+            }
         case ev.TaskDeadLettered():
-            return {"status": "dead_lettered", "finished_at": at, "retry_at": "",
-                    "error": _error(event)}
+            return {
+                "status": "dead_lettered",
+                "finished_at": at,
+                "retry_at": "",
+                "error": _error(event),
+            }
     return {}
 
 

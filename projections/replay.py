@@ -27,8 +27,9 @@ def diff(live: Graph, replayed: Graph) -> list[str]:
     ]
 
 
-def _differences(kind: str, live: Mapping[tuple, Properties],
-                 replayed: Mapping[tuple, Properties]) -> Iterator[str]:
+def _differences(
+    kind: str, live: Mapping[tuple, Properties], replayed: Mapping[tuple, Properties]
+) -> Iterator[str]:
     for key in sorted(live.keys() | replayed.keys()):
         name = f"{kind} {_name(key)}"
         if key not in replayed:
@@ -39,12 +40,15 @@ def _differences(kind: str, live: Mapping[tuple, Properties],
             yield from _property_differences(name, live[key], replayed[key])
 
 
-def _property_differences(name: str, live: Properties,
-                          replayed: Properties) -> Iterator[str]:
+def _property_differences(
+    name: str, live: Properties, replayed: Properties
+) -> Iterator[str]:
     for prop in sorted(live.keys() | replayed.keys()):
         if live.get(prop) != replayed.get(prop):
-            yield (f"~ {name} .{prop}: live {live.get(prop)!r}, "
-                   f"replay {replayed.get(prop)!r}")
+            yield (
+                f"~ {name} .{prop}: live {live.get(prop)!r}, "
+                f"replay {replayed.get(prop)!r}"
+            )
 
 
 def _name(key: tuple) -> str:

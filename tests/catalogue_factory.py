@@ -5,8 +5,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-HEADER = ["code", "title", "kind", "edition", "status", "superseded_by", "replaces",
-          "document"]
+HEADER = [
+    "code",
+    "title",
+    "kind",
+    "edition",
+    "status",
+    "superseded_by",
+    "replaces",
+    "document",
+]
 
 
 def write_catalogue(path: Path, rows: int, edition: int = 2020) -> Path:
@@ -15,7 +23,16 @@ def write_catalogue(path: Path, rows: int, edition: int = 2020) -> Path:
         writer = csv.writer(out)
         writer.writerow(HEADER)
         for n in range(rows):
-            writer.writerow([f"СП {n + 1000}.13330.{edition}",
-                             f"Свод правил номер {n}", "SP", edition, "active",
-                             "", "", ""])
+            writer.writerow(
+                [
+                    f"СП {n + 1000}.13330.{edition}",
+                    f"Свод правил номер {n}",
+                    "SP",
+                    edition,
+                    "active",
+                    "",
+                    "",
+                    "",
+                ]
+            )
     return path

@@ -21,7 +21,6 @@ TOKEN = "test-operator-token"
 TEST_POLICIES = '{"update_norms": {"max_attempts": 3, "backoff_s": 0.2}}'
 
 
-
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory):
     base = tmp_path_factory.mktemp("backends")
@@ -87,11 +86,11 @@ def process_env(settings) -> dict[str, str]:
             "BLDR_DEFAULT_SOURCES": ",".join(settings.default_sources),
             "BLDR_CATALOGUE_ROOTS": os.pathsep.join(settings.catalogue_roots),
             "BLDR_WORKER_THREADS": "2",
-        "BLDR_TASK_POLICIES": TEST_POLICIES,
-        "BLDR_FETCH_PRIVATE_HOSTS": "yes",
-        "BLDR_LEASE_TTL": str(settings.lease_ttl_s),
-        "BLDR_BROKER_HEARTBEAT_MS": str(settings.broker_heartbeat_ms),
-        "BLDR_BROKER_MAINTENANCE_CHANCE": str(settings.broker_maintenance_chance),
+            "BLDR_TASK_POLICIES": TEST_POLICIES,
+            "BLDR_FETCH_PRIVATE_HOSTS": "yes",
+            "BLDR_LEASE_TTL": str(settings.lease_ttl_s),
+            "BLDR_BROKER_HEARTBEAT_MS": str(settings.broker_heartbeat_ms),
+            "BLDR_BROKER_MAINTENANCE_CHANCE": str(settings.broker_maintenance_chance),
             "PYTHONUNBUFFERED": "1",
         }
     )

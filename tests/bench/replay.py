@@ -41,9 +41,12 @@ def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="bldr-bench-replay-") as tmp:
         with bench_backends(Path(tmp)) as (redis_url, neo4j_uri):
-            settings = Settings(redis_url=redis_url, neo4j_uri=neo4j_uri,
-                                prefix=f"bench-replay-{uuid.uuid4().hex[:8]}",
-                                data_dir=Path(tmp) / "var")
+            settings = Settings(
+                redis_url=redis_url,
+                neo4j_uri=neo4j_uri,
+                prefix=f"bench-replay-{uuid.uuid4().hex[:8]}",
+                data_dir=Path(tmp) / "var",
+            )
             container = Container(settings)
             try:
                 result = run(container, args)
@@ -56,10 +59,15 @@ def main() -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=2000,
-                        help="entries per replay batch and rows per ceiling write")
-    parser.add_argument("--norms", type=int, default=10_000,
-                        help="distinct norm codes the tasks touch")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=2000,
+        help="entries per replay batch and rows per ceiling write",
+    )
+    parser.add_argument(
+        "--norms", type=int, default=10_000, help="distinct norm codes the tasks touch"
+    )
     return parser.parse_args()
 
 
@@ -73,8 +81,10 @@ def run(container: Container, args: argparse.Namespace) -> dict:
     replay_rate = result.events / result.elapsed_s
     ceiling_rate = result.events / ceiling_s
     return {
-        "events": result.events, "generated": written,
-        "nodes": len(snapshot.nodes), "relationships": len(snapshot.relationships),
+        "events": result.events,
+        "generated": written,
+        "nodes": len(snapshot.nodes),
+        "relationships": len(snapshot.relationships),
         "read_and_decode_events_per_s": round(result.events / decode_s),
         "replay_s": round(result.elapsed_s, 2),
         "replay_events_per_s": round(replay_rate),
@@ -90,8 +100,15 @@ def generate(container: Container, events: int, norms: int) -> int:
     store, written, code = container.event_store, 0, 0
     for n in range(events // EVENTS_PER_TASK):
         task_id = f"bench-{n:06d}"
-        store.submit(ev.TaskSubmitted(task_id=task_id, task_type="update_norms",
-                                      actor="token:bench", correlation_id=task_id), 0)
+        store.submit(
+            ev.TaskSubmitted(
+                task_id=task_id,
+                task_type="update_norms",
+                actor="token:bench",
+                correlation_id=task_id,
+            ),
+            0,
+        )
         facts, code = task_facts(task_id, code, norms)
         store.append(task_id, facts, 1)
         written += 1 + len(facts)
@@ -105,21 +122,33 @@ def task_facts(task_id: str, code: int, norms: int) -> tuple[list[ev.Event], int
         code += 1
         if k % (NORM_EVENTS_PER_TASK // PROGRESS_EVENTS) == 0 and k:
             percent = 100.0 * k / NORM_EVENTS_PER_TASK
-            facts.append(ev.TaskProgressed(task_id=task_id, percent=percent, done=k,
-                                           total=NORM_EVENTS_PER_TASK))
+            facts.append(
+                ev.TaskProgressed(
+                    task_id=task_id, percent=percent, done=k, total=NORM_EVENTS_PER_TASK
+                )
+            )
     facts.append(ev.TaskSucceeded(task_id=task_id, report={"added": 1}))
-    stamped = [dataclasses.replace(e, actor="worker:bench", correlation_id=task_id)
-               for e in facts]
+    stamped = [
+        dataclasses.replace(e, actor="worker:bench", correlation_id=task_id)
+        for e in facts
+    ]
     return stamped, code
 
 
 def norm_event(task_id: str, number: int, k: int) -> ev.Event:
     code = f"СП {number}.13330"
     if k % 11 == 10:
-        return ev.NormSuperseded(task_id=task_id, code=code,
-                                 superseded_by=f"СП {number}.13330.2026")
-    return ev.NormRegistered(task_id=task_id, code=code, title=f"Свод правил {number}",
-                             kind="SP", edition=2020 + k % 7, status="active")
+        return ev.NormSuperseded(
+            task_id=task_id, code=code, superseded_by=f"СП {number}.13330.2026"
+        )
+    return ev.NormRegistered(
+        task_id=task_id,
+        code=code,
+        title=f"Свод правил {number}",
+        kind="SP",
+        edition=2020 + k % 7,
+        status="active",
+    )
 
 
 def time_decoding(container: Container) -> float:
@@ -156,9 +185,11 @@ def write_ceiling(container: Container, snapshot, batch: int) -> float:
         _in_batches(driver, CREATE_NODES.format(label=label), rows, batch)
     for rel_type in ("CHANGED", "SUPERSEDED_BY"):
         start, key = ("Task", "id") if rel_type == "CHANGED" else ("Norm", "code")
-        rows = [{"start": s, "end": e, "props": props}
-                for (kind, s, e, _), props in snapshot.relationships.items()
-                if kind == rel_type]
+        rows = [
+            {"start": s, "end": e, "props": props}
+            for (kind, s, e, _), props in snapshot.relationships.items()
+            if kind == rel_type
+        ]
         query = CREATE_LINKS.format(start=start, start_key=key, type=rel_type)
         _in_batches(driver, query, rows, batch)
     return time.monotonic() - started
@@ -166,7 +197,7 @@ def write_ceiling(container: Container, snapshot, batch: int) -> float:
 
 def _in_batches(driver, query: str, rows: list[dict], batch: int) -> None:
     for first in range(0, len(rows), batch):
-        driver.execute_query(query, rows=rows[first:first + batch])
+        driver.execute_query(query, rows=rows[first : first + batch])
 
 
 def clean_up(container: Container) -> None:
@@ -174,21 +205,25 @@ def clean_up(container: Container) -> None:
     driver = container.neo4j_driver
     for space in (BENCH, CEILING):
         Neo4jProjectionSpace(driver, space=space).wipe()
-    for kind, listing in (("CONSTRAINT", "SHOW CONSTRAINTS YIELD name"),
-                          ("INDEX", "SHOW INDEXES YIELD name")):
+    for kind, listing in (
+        ("CONSTRAINT", "SHOW CONSTRAINTS YIELD name"),
+        ("INDEX", "SHOW INDEXES YIELD name"),
+    ):
         records, _, _ = driver.execute_query(listing)
         for record in records:
             if record["name"].startswith(("bench_", "ceiling_")):
                 driver.execute_query(f"DROP {kind} {record['name']} IF EXISTS")
     keys = list(container.redis.scan_iter(f"{container.settings.prefix}:*"))
     for first in range(0, len(keys), 500):
-        container.redis.delete(*keys[first:first + 500])
+        container.redis.delete(*keys[first : first + 500])
 
 
 def describe(args: argparse.Namespace) -> dict:
     return {
-        "batch": args.batch, "python": platform.python_version(),
-        "cpus": os.cpu_count(), "machine": platform.machine(),
+        "batch": args.batch,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
         "neo4j_driver": metadata.version("neo4j"),
         "redis_py": metadata.version("redis"),
         "backends": "given" if os.environ.get("NEO4J_URI") else "started locally",

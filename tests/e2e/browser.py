@@ -15,8 +15,13 @@ from tests.e2e.processes import REPO, SystemProcess, api_ready, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
 ]
 ARTIFACTS = REPO / "tests" / "artifacts"
 VIEWER_ZONE = "Asia/Yekaterinburg"
@@ -29,9 +34,13 @@ def chromium(user_data_dir: Path) -> Iterator:
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(user_data_dir), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900},
-            locale="en-GB", timezone_id=VIEWER_ZONE,
+            str(user_data_dir),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 900},
+            locale="en-GB",
+            timezone_id=VIEWER_ZONE,
         )
         try:
             yield context
@@ -76,8 +85,10 @@ class RunningSystem:
             process.stop()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.role} ({p.log_path.parent.name}) ---\n"
-                         f"{p.log()[-3000:]}" for p in self.processes)
+        return "\n".join(
+            f"--- {p.role} ({p.log_path.parent.name}) ---\n" f"{p.log()[-3000:]}"
+            for p in self.processes
+        )
 
     def _start(self, role: str) -> None:
         self._starts += 1
@@ -86,8 +97,9 @@ class RunningSystem:
         self.processes.append(SystemProcess(role, self.env, log_dir))
 
     def _running(self, role: str) -> list[SystemProcess]:
-        return [p for p in self.processes
-                if p.role == role and p.process.poll() is None]
+        return [
+            p for p in self.processes if p.role == role and p.process.poll() is None
+        ]
 
 
 class _GatedHandler(SimpleHTTPRequestHandler):

@@ -14,15 +14,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class SystemProcess:
-    def __init__(self, role: str, env: dict[str, str], log_dir: Path,
-                 name: str | None = None):
+    def __init__(
+        self, role: str, env: dict[str, str], log_dir: Path, name: str | None = None
+    ):
         self.role = role
         self.name = name or role
         self.log_path = log_dir / f"{self.name}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "entrypoints.cli", role],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:

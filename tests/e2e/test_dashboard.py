@@ -65,8 +65,9 @@ def running(env, tmp_path, port, workers=1):
 def system(container, process_env, gated, tmp_path):
     """The norms update's default sources are four gated copies of one catalogue."""
     defaults = ",".join(gated.urls("catalogue-2026.csv", SOURCES))
-    env = dict(process_env, BLDR_DEFAULT_SOURCES=defaults,
-               BLDR_FETCH_PRIVATE_HOSTS="yes")
+    env = dict(
+        process_env, BLDR_DEFAULT_SOURCES=defaults, BLDR_FETCH_PRIVATE_HOSTS="yes"
+    )
     with running(env, tmp_path, container.settings.port) as system:
         yield system
 
@@ -91,13 +92,15 @@ def open_dashboard(browser, base, page_errors, token=None):
         page.fill("#token", token)
         page.click("#token-form button[type=submit]")
         expect(page.locator("#connection")).to_have_attribute(
-            "data-state", "live", timeout=30_000)
+            "data-state", "live", timeout=30_000
+        )
     return page
 
 
 def submit(base, body=None):
-    response = requests.post(f"{base}/api/v1/commands/norms-update", json=body,
-                             headers=AUTH, timeout=60)
+    response = requests.post(
+        f"{base}/api/v1/commands/norms-update", json=body, headers=AUTH, timeout=60
+    )
     assert response.status_code == 202, response.text
     return response.json()["task_id"]
 
@@ -107,8 +110,11 @@ def api_task(base, task_id):
 
 
 def wait_finished(base, task_ids):
-    wait_for(lambda: all(api_task(base, t)["status"] in TERMINAL for t in task_ids),
-             60, "the earlier tasks to finish")
+    wait_for(
+        lambda: all(api_task(base, t)["status"] in TERMINAL for t in task_ids),
+        60,
+        "the earlier tasks to finish",
+    )
 
 
 def new_row_id(page):
@@ -124,7 +130,10 @@ def wait_mid_progress(page, task_id):
              const bar = document.querySelector(`tr[data-task-id="${id}"] .progress`);
              const p = bar ? Number(bar.dataset.percent) : -1;
              return p > 0 && p < 100;
-           }""", arg=task_id, timeout=30_000)
+           }""",
+        arg=task_id,
+        timeout=30_000,
+    )
 
 
 def shown_count(page, status):
@@ -137,10 +146,13 @@ def finished_on_page(page):
 
 
 def test_update_norms_now_runs_a_task_that_the_page_follows_to_success(
-        system, gated, catalogues, browser, page_errors):
+    system, gated, catalogues, browser, page_errors
+):
     (catalogues / "rejects.csv").write_text(REJECTS, encoding="utf-8")
-    earlier = [submit(system.base, {"sources": [str(catalogues / name)]})
-               for name in ("catalogue-2024.csv", "rejects.csv")]
+    earlier = [
+        submit(system.base, {"sources": [str(catalogues / name)]})
+        for name in ("catalogue-2024.csv", "rejects.csv")
+    ]
     wait_finished(system.base, earlier)
     page = open_dashboard(browser, system.base, page_errors, TOKEN)
     page.evaluate("window.sameDocument = true")
@@ -160,7 +172,8 @@ def test_update_norms_now_runs_a_task_that_the_page_follows_to_success(
     report = api_task(system.base, task_id)["report"]
     for key in ("added", "changed", "unchanged"):
         expect(detail.locator(f'.card[data-key="{key}"] .value')).to_have_text(
-            str(report[key]))
+            str(report[key])
+        )
     expect(detail.locator('.timeline li[data-type="TaskSucceeded"]')).to_be_visible()
     screenshot(page, "task-detail")
     expect(row.locator(".progress")).to_have_attribute("data-percent", "100")
@@ -190,7 +203,8 @@ RECORD_PERCENTS = """
 
 
 def test_after_the_api_restarts_the_page_shows_what_it_missed(
-        system, gated, container, browser, page_errors):
+    system, gated, container, browser, page_errors
+):
     page = open_dashboard(browser, system.base, page_errors, TOKEN)
     page.click("#update-now")
     task_id = new_row_id(page)
@@ -199,18 +213,25 @@ def test_after_the_api_restarts_the_page_shows_what_it_missed(
 
     system.stop_role("api")
     expect(page.locator("#connection")).to_have_attribute(
-        "data-state", "reconnecting", timeout=30_000)
+        "data-state", "reconnecting", timeout=30_000
+    )
     expect(page.locator(".notice.problem")).to_contain_text(
-        "Live updates are interrupted")
+        "Live updates are interrupted"
+    )
     gated.release(SOURCES - 1)
-    wait_for(lambda: (container.queue_graph.task(task_id) or {}).get("status")
-             == "succeeded", 60, "the task to finish while the API is down")
+    wait_for(
+        lambda: (container.queue_graph.task(task_id) or {}).get("status")
+        == "succeeded",
+        60,
+        "the task to finish while the API is down",
+    )
     row = page.locator(f'tr[data-task-id="{task_id}"]')
     shown_while_away = row.get_attribute("data-status")
     system.start_role("api")
 
     expect(page.locator("#connection")).to_have_attribute(
-        "data-state", "live", timeout=60_000)
+        "data-state", "live", timeout=60_000
+    )
     expect(row).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(row.locator(".progress")).to_have_attribute("data-percent", "100")
     expect(page.locator(".count.succeeded .value")).to_have_text("1")
@@ -220,7 +241,8 @@ def test_after_the_api_restarts_the_page_shows_what_it_missed(
 
 
 def test_cancel_shows_the_request_then_the_effect_and_a_refusal_in_words(
-        system, gated, browser, page_errors):
+    system, gated, browser, page_errors
+):
     page = open_dashboard(browser, system.base, page_errors, TOKEN)
     page.click("#update-now")
     first = new_row_id(page)
@@ -231,7 +253,8 @@ def test_cancel_shows_the_request_then_the_effect_and_a_refusal_in_words(
 
     cancel.click()
     expect(page.locator("#detail .cancel-state.requested")).to_contain_text(
-        "Cancellation requested")
+        "Cancellation requested"
+    )
     expect(row.locator(".tag.pending-cancel")).to_be_visible()
     expect(cancel).to_be_disabled()
     gated.release()
@@ -246,19 +269,24 @@ def test_cancel_shows_the_request_then_the_effect_and_a_refusal_in_words(
     expect(late).to_have_attribute("data-status", "running", timeout=30_000)
     system.stop_role("projector")
     gated.release(SOURCES)
-    wait_for(lambda: api_task(system.base, second)["status"] == "succeeded", 30,
-             "the second task to succeed unseen by the page")
+    wait_for(
+        lambda: api_task(system.base, second)["status"] == "succeeded",
+        30,
+        "the second task to succeed unseen by the page",
+    )
     late.click()
     cancel.click()
     expect(page.locator("#detail .cancel-state.problem")).to_contain_text(
-        "Not cancelled")
+        "Not cancelled"
+    )
     system.start_role("projector")
     expect(late).to_have_attribute("data-status", "succeeded", timeout=30_000)
     assert page_errors == []
 
 
 def test_a_burst_of_500_tasks_all_finish_on_the_page_with_the_api_counts(
-        container, process_env, catalogues, tmp_path, browser, page_errors):
+    container, process_env, catalogues, tmp_path, browser, page_errors
+):
     (catalogues / "one-row.csv").write_text(ONE_ROW, encoding="utf-8")
     body = {"sources": [str(catalogues / "one-row.csv")]}
     env = dict(process_env, BLDR_WORKER_THREADS="8")
@@ -315,27 +343,37 @@ def click_around(page, until, limit_s=120):
         rounds += 1
         return until()
 
-    wait_for(one_round, limit_s, "every task of the burst to finish on the page",
-             interval=0.2)
+    wait_for(
+        one_round,
+        limit_s,
+        "every task of the burst to finish on the page",
+        interval=0.2,
+    )
     return rounds
 
 
 def test_without_a_token_the_page_reads_but_cannot_act_and_gets_no_live_data(
-        system, gated, browser, page_errors):
+    system, gated, browser, page_errors
+):
     socket_requests = []
     page = browser.new_page()
-    page.on("request",
-            lambda r: "/socket.io/" in r.url and socket_requests.append(r.url))
+    page.on(
+        "request", lambda r: "/socket.io/" in r.url and socket_requests.append(r.url)
+    )
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     page.goto(f"{system.base}/")
     expect(page.locator("#placeholder")).to_contain_text("The queue is empty.")
     task_id = submit(system.base)
-    wait_for(lambda: api_task(system.base, task_id)["status"] == "running", 30,
-             "the task to start")
+    wait_for(
+        lambda: api_task(system.base, task_id)["status"] == "running",
+        30,
+        "the task to start",
+    )
 
     page.reload()
     expect(page.locator("#connection")).to_have_attribute(
-        "data-state", "read-only", timeout=30_000)
+        "data-state", "read-only", timeout=30_000
+    )
     expect(page.locator("#update-now")).to_be_disabled()
     page.locator(f'tr[data-task-id="{task_id}"]').click()
     expect(page.locator("#detail .cancel-task")).to_be_disabled()
@@ -343,16 +381,21 @@ def test_without_a_token_the_page_reads_but_cannot_act_and_gets_no_live_data(
     page.evaluate(SOCKET_PROBE)
     page.wait_for_function("window.probe.errors.length > 0", timeout=30_000)
     gated.release(SOURCES)
-    wait_for(lambda: api_task(system.base, task_id)["status"] == "succeeded", 30,
-             "the task to succeed")
+    wait_for(
+        lambda: api_task(system.base, task_id)["status"] == "succeeded",
+        30,
+        "the task to succeed",
+    )
     probe = page.evaluate("window.probe")
     page.fill("#token", "not-the-token")
     page.click("#token-form button[type=submit]")
 
     expect(page.locator("#connection")).to_have_attribute(
-        "data-state", "refused", timeout=30_000)
+        "data-state", "refused", timeout=30_000
+    )
     expect(page.locator(".notice.problem")).to_contain_text(
-        "refused the live connection")
+        "refused the live connection"
+    )
     expect(page.locator("#update-now")).to_be_disabled()
     assert requests_of_the_page == []
     assert probe["errors"] == ["a valid token is required"]
@@ -378,8 +421,11 @@ def test_the_page_and_its_libraries_are_served_by_the_api_itself(container):
     answers = [client.simulate_get(path) for path in scripts]
     package = client.simulate_get("/static/package.json").json
 
-    assert scripts == ["/static/vendor/socket.io.min.js",
-                       "/static/vendor/chart.umd.min.js", "/static/dashboard.js"]
+    assert scripts == [
+        "/static/vendor/socket.io.min.js",
+        "/static/vendor/chart.umd.min.js",
+        "/static/dashboard.js",
+    ]
     assert all(answer.status_code == 200 for answer in answers)
     assert package["dependencies"] == {"chart.js": "4.6.1", "socket.io-client": "4.8.4"}
 
@@ -397,14 +443,17 @@ def logic_page(browser, answers):
     def answer(route):
         url = urlsplit(route.request.url)
         if url.path.startswith("/static/"):
-            route.fulfill(path=STATIC_DIR / url.path.removeprefix("/static/"),
-                          content_type="text/javascript")
+            route.fulfill(
+                path=STATIC_DIR / url.path.removeprefix("/static/"),
+                content_type="text/javascript",
+            )
         elif url.path.startswith("/api/"):
             asked.append(f"{url.path}?{url.query}")
             route.fulfill(json=answers[f"{url.path}?{url.query}"].pop(0))
         else:
-            route.fulfill(body="<!doctype html><title>logic</title>",
-                          content_type="text/html")
+            route.fulfill(
+                body="<!doctype html><title>logic</title>", content_type="text/html"
+            )
 
     page = browser.new_page()
     page.route(f"{LOGIC_ORIGIN}/**", answer)
@@ -448,21 +497,39 @@ def test_stream_positions_compare_as_numbers(browser):
 
 
 def task_row(task_id, version, position, status="running"):
-    return {"id": task_id, "version": version, "position": position, "status": status,
-            "type": "update_norms"}
+    return {
+        "id": task_id,
+        "version": version,
+        "position": position,
+        "status": status,
+        "type": "update_norms",
+    }
 
 
 def test_a_change_whose_live_update_was_lost_arrives_with_the_next_catch_up(browser):
     queue = "/api/v1/queue"
-    page, asked = logic_page(browser, {
-        f"{queue}?limit=500": [{"tasks": [], "total": 2, "counts": {}}],
-        f"{queue}?since=0-0&limit=500": [{"complete": False, "tasks": [
-            task_row("a", 2, "100-0"), task_row("b", 2, "105-3")]}],
-        f"{queue}?since=105-3&limit=500": [
-            {"complete": True, "tasks": []},
-            {"complete": True, "tasks": [
-                task_row("a", 3, "200-0"), task_row("b", 4, "210-0", "succeeded")]}],
-    })
+    page, asked = logic_page(
+        browser,
+        {
+            f"{queue}?limit=500": [{"tasks": [], "total": 2, "counts": {}}],
+            f"{queue}?since=0-0&limit=500": [
+                {
+                    "complete": False,
+                    "tasks": [task_row("a", 2, "100-0"), task_row("b", 2, "105-3")],
+                }
+            ],
+            f"{queue}?since=105-3&limit=500": [
+                {"complete": True, "tasks": []},
+                {
+                    "complete": True,
+                    "tasks": [
+                        task_row("a", 3, "200-0"),
+                        task_row("b", 4, "210-0", "succeeded"),
+                    ],
+                },
+            ],
+        },
+    )
 
     seen = page.evaluate("""async () => {
       const { TaskStore } = await import("/static/store.js");
@@ -480,7 +547,16 @@ def test_a_change_whose_live_update_was_lost_arrives_with_the_next_catch_up(brow
                a: store.get("a").percent, b: store.get("b").status };
     }""")
 
-    assert asked == [f"{queue}?limit=500", f"{queue}?since=0-0&limit=500",
-                     f"{queue}?since=105-3&limit=500", f"{queue}?since=105-3&limit=500"]
-    assert seen == {"loaded": "105-3", "afterLive": "105-3", "caughtUp": "210-0",
-                    "a": 50, "b": "succeeded"}
+    assert asked == [
+        f"{queue}?limit=500",
+        f"{queue}?since=0-0&limit=500",
+        f"{queue}?since=105-3&limit=500",
+        f"{queue}?since=105-3&limit=500",
+    ]
+    assert seen == {
+        "loaded": "105-3",
+        "afterLive": "105-3",
+        "caughtUp": "210-0",
+        "a": 50,
+        "b": "succeeded",
+    }

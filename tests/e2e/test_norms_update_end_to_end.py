@@ -17,8 +17,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def system(container, process_env, tmp_path):
-    processes = [SystemProcess(role, process_env, tmp_path)
-                 for role in ("api", "worker", "projector")]
+    processes = [
+        SystemProcess(role, process_env, tmp_path)
+        for role in ("api", "worker", "projector")
+    ]
     base = f"http://127.0.0.1:{container.settings.port}"
     try:
         wait_for(lambda: api_ready(base), 60, "the API to answer /healthz")
@@ -38,8 +40,9 @@ class Recorder:
         self.finished = threading.Event()
         self.client = socketio.Client(reconnection=False)
         self.client.on("tasks", self._on_tasks)
-        self.client.connect(base, auth={"token": token} if token else None,
-                            wait_timeout=10)
+        self.client.connect(
+            base, auth={"token": token} if token else None, wait_timeout=10
+        )
 
     def _on_tasks(self, batch) -> None:
         self.updates.extend(batch["tasks"])
@@ -47,15 +50,21 @@ class Recorder:
             self.finished.set()
 
     def statuses(self, task_id: str) -> list[str]:
-        return [u["status"] for u in self.updates
-                if u["task_id"] == task_id and "status" in u]
+        return [
+            u["status"]
+            for u in self.updates
+            if u["task_id"] == task_id and "status" in u
+        ]
 
 
 def test_a_norms_update_runs_through_every_part(system, container):
     recorder = Recorder(system, TOKEN)
 
-    response = requests.post(f"{system}/api/v1/commands/norms-update",
-                             headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    response = requests.post(
+        f"{system}/api/v1/commands/norms-update",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
     task_id = response.json()["task_id"]
     assert response.status_code == 202
     assert recorder.finished.wait(60), "no 'succeeded' update reached the client"

@@ -27,8 +27,9 @@ def newest(container) -> str:
 def caught_up(container) -> bool:
     stream = container.event_store.stream_key
     groups = container.redis.xinfo_groups(stream)
-    idle = all(container.redis.xpending(stream, g["name"])["pending"] == 0
-               for g in groups)
+    idle = all(
+        container.redis.xpending(stream, g["name"])["pending"] == 0 for g in groups
+    )
     return idle and checkpoint(container) == newest(container)
 
 
@@ -49,8 +50,12 @@ def test_a_projector_killed_mid_stream_is_finished_by_its_successor(
     finally:
         second.stop()
     check = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", "replay", "--check"], cwd=REPO,
-        env=process_env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "entrypoints.cli", "replay", "--check"],
+        cwd=REPO,
+        env=process_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert total == 1400

@@ -28,8 +28,9 @@ def start(process_env, tmp_path):
     started: list[SystemProcess] = []
 
     def start_process(role: str, **env: str) -> SystemProcess:
-        process = SystemProcess(role, {**process_env, **env}, tmp_path,
-                                name=f"{role}-{len(started)}")
+        process = SystemProcess(
+            role, {**process_env, **env}, tmp_path, name=f"{role}-{len(started)}"
+        )
         started.append(process)
         return process
 
@@ -49,8 +50,9 @@ def api(start, settings):
 
 
 def submit(api: str, **body) -> str:
-    response = requests.post(f"{api}/api/v1/commands/norms-update", json=body,
-                             headers=AUTH, timeout=10)
+    response = requests.post(
+        f"{api}/api/v1/commands/norms-update", json=body, headers=AUTH, timeout=10
+    )
     assert response.status_code == 202, response.text
     return response.json()["task_id"]
 
@@ -70,8 +72,12 @@ def finished(container, task_id: str) -> bool:
 def test_a_queued_task_is_cancelled_at_once_and_never_runs(api, start, container):
     task_id = submit(api)
 
-    response = requests.post(f"{api}/api/v1/tasks/{task_id}/cancel", headers=AUTH,
-                             json={"reason": "wrong day"}, timeout=10)
+    response = requests.post(
+        f"{api}/api/v1/tasks/{task_id}/cancel",
+        headers=AUTH,
+        json={"reason": "wrong day"},
+        timeout=10,
+    )
     start("worker")
     other = submit(api)
     wait_for(lambda: finished(container, other), 60, "a later task to finish")
@@ -79,15 +85,20 @@ def test_a_queued_task_is_cancelled_at_once_and_never_runs(api, start, container
     assert response.status_code == 202
     assert response.json()["status"] == "cancelled"
     assert history(container, task_id) == [
-        "TaskSubmitted", "TaskCancelRequested", "TaskCancelled"]
-    again = requests.post(f"{api}/api/v1/tasks/{task_id}/cancel", headers=AUTH,
-                          timeout=10)
+        "TaskSubmitted",
+        "TaskCancelRequested",
+        "TaskCancelled",
+    ]
+    again = requests.post(
+        f"{api}/api/v1/tasks/{task_id}/cancel", headers=AUTH, timeout=10
+    )
     assert again.status_code == 409
     assert "cancelled" in again.json()["description"]
 
 
-def test_a_running_norms_update_stops_within_two_seconds(api, start, container,
-                                                         catalogues):
+def test_a_running_norms_update_stops_within_two_seconds(
+    api, start, container, catalogues
+):
     big = write_catalogue(catalogues / "big.csv", 60_000)
     start("worker")
     task_id = submit(api, sources=[str(big)])
@@ -107,8 +118,9 @@ def test_a_running_norms_update_stops_within_two_seconds(api, start, container,
     assert len(container.event_store.known_norms()) == registered
 
 
-def test_a_high_priority_task_overtakes_a_hundred_low_ones(api, start, container,
-                                                          catalogues):
+def test_a_high_priority_task_overtakes_a_hundred_low_ones(
+    api, start, container, catalogues
+):
     tiny = write_catalogue(catalogues / "tiny.csv", 1)
     low = [submit(api, sources=[str(tiny)], priority="low") for _ in range(100)]
     high = submit(api, sources=[str(tiny)], priority="high")
@@ -116,27 +128,36 @@ def test_a_high_priority_task_overtakes_a_hundred_low_ones(api, start, container
     start("worker", BLDR_WORKER_THREADS="1", BLDR_WORKER_PREFETCH="1")
     wait_for(lambda: finished(container, high), 60, "the high task to finish")
 
-    started = [fields["task_id"] for _, fields in
-               container.redis.xrange(container.event_store.stream_key)
-               if fields["type"] == "TaskStarted"]
+    started = [
+        fields["task_id"]
+        for _, fields in container.redis.xrange(container.event_store.stream_key)
+        if fields["type"] == "TaskStarted"
+    ]
     assert started.index(high) <= 1
     assert set(started) - {high} <= set(low)
 
 
-def test_two_workers_run_two_norms_updates_one_after_the_other(api, start, container,
-                                                               catalogues):
+def test_two_workers_run_two_norms_updates_one_after_the_other(
+    api, start, container, catalogues
+):
     big = write_catalogue(catalogues / "mid.csv", 20_000)
     start("worker")
     start("worker")
 
     first = submit(api, sources=[str(big)])
     second = submit(api, sources=[str(big)])
-    wait_for(lambda: finished(container, first) and finished(container, second),
-             120, "both updates to finish")
+    wait_for(
+        lambda: finished(container, first) and finished(container, second),
+        120,
+        "both updates to finish",
+    )
 
     entries = container.redis.xrange(container.event_store.stream_key)
-    order = [(f["task_id"], f["type"]) for _, f in entries
-             if f["type"] in ("TaskStarted", "TaskSucceeded")]
+    order = [
+        (f["task_id"], f["type"])
+        for _, f in entries
+        if f["type"] in ("TaskStarted", "TaskSucceeded")
+    ]
     ids = [task_id for task_id, _ in order]
     assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
     reports = sorted(task(container, t).report["added"] for t in (first, second))
@@ -144,7 +165,8 @@ def test_two_workers_run_two_norms_updates_one_after_the_other(api, start, conta
 
 
 def test_a_task_whose_worker_is_killed_is_delivered_again_and_ends_once(
-        api, start, container, catalogues):
+    api, start, container, catalogues
+):
     big = write_catalogue(catalogues / "big.csv", 60_000)
     doomed = start("worker")
     task_id = submit(api, sources=[str(big)])
@@ -180,7 +202,8 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
 
 
 def test_an_attempt_past_its_time_limit_fails_and_is_dead_lettered(
-        start, settings, container):
+    start, settings, container
+):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -12,39 +12,81 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def submit(store, task_id: str, at: datetime = T0, actor: str = "token:ops") -> None:
-    store.submit(ev.TaskSubmitted(task_id=task_id, task_type="update_norms",
-                                  occurred_at=at, actor=actor, correlation_id=task_id,
-                                  arguments={"sources": ["a.csv"]}), 60)
+    store.submit(
+        ev.TaskSubmitted(
+            task_id=task_id,
+            task_type="update_norms",
+            occurred_at=at,
+            actor=actor,
+            correlation_id=task_id,
+            arguments={"sources": ["a.csv"]},
+        ),
+        60,
+    )
 
 
 def start(store, task_id: str, at: datetime = T0) -> None:
-    _append(store, task_id, [ev.TaskStarted(task_id=task_id, worker="w1",
-                                            occurred_at=at)])
+    _append(
+        store, task_id, [ev.TaskStarted(task_id=task_id, worker="w1", occurred_at=at)]
+    )
 
 
 def register(store, task_id: str, codes: list[str], at: datetime = T0) -> None:
-    norms = [ev.NormRegistered(task_id=task_id, code=code, title=f"Title {code}",
-                               kind="SP", edition=2020, status="active",
-                               occurred_at=at) for code in codes]
-    progress = ev.TaskProgressed(task_id=task_id, percent=50.0, done=len(codes),
-                                 total=2 * len(codes), occurred_at=at)
+    norms = [
+        ev.NormRegistered(
+            task_id=task_id,
+            code=code,
+            title=f"Title {code}",
+            kind="SP",
+            edition=2020,
+            status="active",
+            occurred_at=at,
+        )
+        for code in codes
+    ]
+    progress = ev.TaskProgressed(
+        task_id=task_id,
+        percent=50.0,
+        done=len(codes),
+        total=2 * len(codes),
+        occurred_at=at,
+    )
     _append(store, task_id, [*norms, progress])
 
 
 def supersede(store, task_id: str, code: str, by: str, at: datetime = T0) -> None:
-    _append(store, task_id, [ev.NormSuperseded(task_id=task_id, code=code,
-                                               superseded_by=by, occurred_at=at)])
+    _append(
+        store,
+        task_id,
+        [
+            ev.NormSuperseded(
+                task_id=task_id, code=code, superseded_by=by, occurred_at=at
+            )
+        ],
+    )
 
 
 def succeed(store, task_id: str, at: datetime = T0) -> None:
-    _append(store, task_id, [ev.TaskSucceeded(task_id=task_id, occurred_at=at,
-                                              report={"added": 1})])
+    _append(
+        store,
+        task_id,
+        [ev.TaskSucceeded(task_id=task_id, occurred_at=at, report={"added": 1})],
+    )
 
 
 def fail(store, task_id: str, at: datetime = T0) -> None:
-    _append(store, task_id, [ev.TaskFailed(task_id=task_id, occurred_at=at,
-                                           error_type="CatalogueFetchError",
-                                           message="gone")])
+    _append(
+        store,
+        task_id,
+        [
+            ev.TaskFailed(
+                task_id=task_id,
+                occurred_at=at,
+                error_type="CatalogueFetchError",
+                message="gone",
+            )
+        ],
+    )
 
 
 def finished_task(store, task_id: str, codes: list[str], at: datetime = T0) -> None:

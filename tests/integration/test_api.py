@@ -58,13 +58,17 @@ def test_an_idempotency_key_makes_a_repeat_return_the_first_task(client, contain
     assert stream_types(container) == ["TaskSubmitted"]
 
 
-@pytest.mark.parametrize("headers, status, title", [
-    ({}, 401, "Missing token"),
-    ({"Authorization": "Bearer wrong"}, 401, "Wrong token"),
-    ({"Authorization": "Basic abc"}, 401, "Missing token"),
-])
-def test_commands_without_the_right_token_are_refused(client, container, headers,
-                                                      status, title):
+@pytest.mark.parametrize(
+    "headers, status, title",
+    [
+        ({}, 401, "Missing token"),
+        ({"Authorization": "Bearer wrong"}, 401, "Wrong token"),
+        ({"Authorization": "Basic abc"}, 401, "Missing token"),
+    ],
+)
+def test_commands_without_the_right_token_are_refused(
+    client, container, headers, status, title
+):
     response = client.simulate_post(SUBMIT, headers=headers)
 
     assert response.status_code == status
@@ -72,23 +76,28 @@ def test_commands_without_the_right_token_are_refused(client, container, headers
     assert stream_types(container) == []
 
 
-@pytest.mark.parametrize("body, content_type, status, words", [
-    ("{not json", "application/json", 400, "not valid JSON"),
-    ("[1, 2]", "application/json", 400, "JSON object"),
-    ('{"sources": "x.csv"}', "application/json", 400, "list of strings"),
-    ('{"priority": "urgent"}', "application/json", 400, "priority"),
-    ('{"colour": "red"}', "application/json", 422, "colour"),
-    ('{"sources": []}', "text/plain", 415, "application/json"),
-    ('{"sources": ["/etc/passwd"]}', "application/json", 400, "outside"),
-    ('{"sources": ["missing.csv"]}', "application/json", 400, "does not exist"),
-    ('{"sources": ["ftp://host/a.csv"]}', "application/json", 400, "http"),
-    ('{"sources": ["file:///etc/passwd"]}', "application/json", 400, "http"),
-    ('{"sources": ["../../etc/passwd"]}', "application/json", 400, "outside"),
-])
-def test_bad_commands_get_a_4xx_naming_the_problem(client, container, body,
-                                                   content_type, status, words):
+@pytest.mark.parametrize(
+    "body, content_type, status, words",
+    [
+        ("{not json", "application/json", 400, "not valid JSON"),
+        ("[1, 2]", "application/json", 400, "JSON object"),
+        ('{"sources": "x.csv"}', "application/json", 400, "list of strings"),
+        ('{"priority": "urgent"}', "application/json", 400, "priority"),
+        ('{"colour": "red"}', "application/json", 422, "colour"),
+        ('{"sources": []}', "text/plain", 415, "application/json"),
+        ('{"sources": ["/etc/passwd"]}', "application/json", 400, "outside"),
+        ('{"sources": ["missing.csv"]}', "application/json", 400, "does not exist"),
+        ('{"sources": ["ftp://host/a.csv"]}', "application/json", 400, "http"),
+        ('{"sources": ["file:///etc/passwd"]}', "application/json", 400, "http"),
+        ('{"sources": ["../../etc/passwd"]}', "application/json", 400, "outside"),
+    ],
+)
+def test_bad_commands_get_a_4xx_naming_the_problem(
+    client, container, body, content_type, status, words
+):
     response = client.simulate_post(
-        SUBMIT, body=body, headers={**AUTH, "Content-Type": content_type})
+        SUBMIT, body=body, headers={**AUTH, "Content-Type": content_type}
+    )
 
     assert response.status_code == status
     assert words in response.json["description"]
@@ -99,7 +108,8 @@ def test_a_body_over_the_limit_is_refused(client, container):
     body = json.dumps({"sources": ["a" * 100_000]})
 
     response = client.simulate_post(
-        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"})
+        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert stream_types(container) == []
@@ -109,7 +119,8 @@ def test_a_source_inside_the_roots_is_accepted(client, catalogues):
     body = json.dumps({"sources": [str(catalogues / "catalogue-2024.csv")]})
 
     response = client.simulate_post(
-        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"})
+        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 202
 
@@ -125,8 +136,9 @@ def test_the_queue_lists_projected_tasks_filtered_and_paged(client, container):
     projector.prepare()
     projector.step(">", None)
 
-    page = client.simulate_get("/api/v1/queue", params={"status": "queued",
-                                                        "limit": 2}).json
+    page = client.simulate_get(
+        "/api/v1/queue", params={"status": "queued", "limit": 2}
+    ).json
 
     assert page["total"] == 3
     assert len(page["tasks"]) == 2
@@ -153,26 +165,35 @@ def test_the_openapi_document_describes_every_route(client):
     document = client.simulate_get("/openapi.json").json
 
     assert set(document["paths"]) >= {
-        "/api/v1/commands/norms-update", "/api/v1/tasks/{task_id}",
-        "/api/v1/tasks/{task_id}/events", "/api/v1/queue", "/healthz",
-        "/api/v1/norms", "/api/v1/norms/{code}"}
+        "/api/v1/commands/norms-update",
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/events",
+        "/api/v1/queue",
+        "/healthz",
+        "/api/v1/norms",
+        "/api/v1/norms/{code}",
+    }
     responses = document["paths"]["/api/v1/commands/norms-update"]["post"]["responses"]
     assert {"202", "400", "401", "413", "415", "422"} <= set(responses)
 
 
-@pytest.mark.parametrize("body, words", [
-    ('{"sources": ["\\ud800"]}', "not valid Unicode"),
-    ('{"sources": ["http://[::1/x.csv"]}', "not a valid URL"),
-    ('{"sources": ["http://h:99999/x.csv"]}', "not a valid URL"),
-    ('{"sources": ["http://user:secret@example.org/a.csv"]}', "credentials"),
-    ('{"sources": ["~root/a.csv"]}', "cannot be used"),
-    ('{"sources": ["' + "a" * 300 + '.csv"]}', "cannot be used"),
-    ('{"sources": ["line\\nbreak.csv"]}', "control characters"),
-    ("[" * 30000 + "]" * 30000, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ('{"sources": ["\\ud800"]}', "not valid Unicode"),
+        ('{"sources": ["http://[::1/x.csv"]}', "not a valid URL"),
+        ('{"sources": ["http://h:99999/x.csv"]}', "not a valid URL"),
+        ('{"sources": ["http://user:secret@example.org/a.csv"]}', "credentials"),
+        ('{"sources": ["~root/a.csv"]}', "cannot be used"),
+        ('{"sources": ["' + "a" * 300 + '.csv"]}', "cannot be used"),
+        ('{"sources": ["line\\nbreak.csv"]}', "control characters"),
+        ("[" * 30000 + "]" * 30000, "not valid JSON"),
+    ],
+)
 def test_hostile_sources_get_a_400_naming_the_problem(client, container, body, words):
     response = client.simulate_post(
-        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"})
+        SUBMIT, body=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert words in response.json["description"]
@@ -184,14 +205,16 @@ def test_a_source_on_an_internal_address_is_refused_unless_allowed(container):
     client = testing.TestClient(create_app(Container(strict)))
 
     response = client.simulate_post(
-        SUBMIT, json={"sources": ["http://127.0.0.1:6379/x.csv"]}, headers=AUTH)
+        SUBMIT, json={"sources": ["http://127.0.0.1:6379/x.csv"]}, headers=AUTH
+    )
 
     assert response.status_code == 400
     assert "internal address" in response.json["description"]
 
 
-@pytest.mark.parametrize("query", ["offset=99999999999999999999",
-                                   "since=999999999999999-999999999"])
+@pytest.mark.parametrize(
+    "query", ["offset=99999999999999999999", "since=999999999999999-999999999"]
+)
 def test_out_of_range_paging_is_400(client, query):
     assert client.simulate_get("/api/v1/queue", query_string=query).status_code == 400
 
@@ -199,13 +222,19 @@ def test_out_of_range_paging_is_400(client, query):
 def test_a_long_history_is_read_in_pages(client, container):
     task_id = client.simulate_post(SUBMIT, headers=AUTH).json["task_id"]
     store = container.event_store
-    store.append(task_id, [ev.TaskStarted(task_id=task_id)]
-                 + [ev.TaskProgressed(task_id=task_id, percent=p) for p in range(10)], 1)
+    store.append(
+        task_id,
+        [ev.TaskStarted(task_id=task_id)]
+        + [ev.TaskProgressed(task_id=task_id, percent=p) for p in range(10)],
+        1,
+    )
 
-    first = client.simulate_get(f"/api/v1/tasks/{task_id}/events",
-                                params={"limit": 5}).json
-    last = client.simulate_get(f"/api/v1/tasks/{task_id}/events",
-                               params={"offset": 10, "limit": 5}).json
+    first = client.simulate_get(
+        f"/api/v1/tasks/{task_id}/events", params={"limit": 5}
+    ).json
+    last = client.simulate_get(
+        f"/api/v1/tasks/{task_id}/events", params={"offset": 10, "limit": 5}
+    ).json
 
     assert [e["version"] for e in first["events"]] == [1, 2, 3, 4, 5]
     assert first["total"] == 12 and first["next_offset"] == 5

@@ -35,9 +35,16 @@ def newest(container) -> str:
 
 
 @pytest.mark.usefixtures("two_runs")
-@pytest.mark.parametrize("path", ["/api/v1/queue", "/api/v1/norms",
-                                  "/api/v1/norms/СП 1", "/api/v1/tasks/r1/changes",
-                                  "/api/v1/queue?since=0-0"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/queue",
+        "/api/v1/norms",
+        "/api/v1/norms/СП 1",
+        "/api/v1/tasks/r1/changes",
+        "/api/v1/queue?since=0-0",
+    ],
+)
 def test_a_projection_read_says_how_current_it_is(client, container, path):
     head = newest(container)
     fresh = client.simulate_get(path).json["freshness"]
@@ -66,7 +73,8 @@ def test_what_a_run_changed_is_one_request(client):
 
     assert changes["correlation_id"] == "r2"
     assert [(c["code"], c["kind"]) for c in changes["changes"]] == [
-        ("СП 1", "superseded")]
+        ("СП 1", "superseded")
+    ]
 
 
 @pytest.mark.usefixtures("two_runs")
@@ -74,7 +82,9 @@ def test_which_runs_touched_a_norm_is_one_request(client):
     norm = client.simulate_get("/api/v1/norms/СП 1").json
 
     assert [(r["task_id"], r["kind"]) for r in norm["runs"]] == [
-        ("r1", "registered"), ("r2", "superseded")]
+        ("r1", "registered"),
+        ("r2", "superseded"),
+    ]
 
 
 def test_an_unknown_run_has_no_changes(client):
@@ -85,9 +95,7 @@ def test_an_unknown_run_has_no_changes(client):
 
 
 @pytest.mark.usefixtures("two_runs")
-def test_the_event_log_pages_through_the_whole_stream_with_a_cursor(
-    client, container
-):
+def test_the_event_log_pages_through_the_whole_stream_with_a_cursor(client, container):
     seen, cursor = [], None
     while True:
         query = f"limit=4&cursor={cursor}" if cursor else "limit=4"
@@ -102,17 +110,20 @@ def test_the_event_log_pages_through_the_whole_stream_with_a_cursor(
 
 
 @pytest.mark.usefixtures("two_runs")
-@pytest.mark.parametrize("query, expected", [
-    ("task_id=r2", ["TaskSubmitted", "TaskStarted", "NormSuperseded",
-                    "TaskSucceeded"]),
-    ("type=NormRegistered", ["NormRegistered", "NormRegistered"]),
-    ("actor=token:ops", ["TaskSubmitted", "TaskSubmitted"]),
-    ("correlation_id=r1&type=TaskSucceeded", ["TaskSucceeded"]),
-    ("since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z", []),
-])
-def test_the_event_log_is_filtered_by_task_type_actor_and_time(
-    client, query, expected
-):
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        (
+            "task_id=r2",
+            ["TaskSubmitted", "TaskStarted", "NormSuperseded", "TaskSucceeded"],
+        ),
+        ("type=NormRegistered", ["NormRegistered", "NormRegistered"]),
+        ("actor=token:ops", ["TaskSubmitted", "TaskSubmitted"]),
+        ("correlation_id=r1&type=TaskSucceeded", ["TaskSucceeded"]),
+        ("since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z", []),
+    ],
+)
+def test_the_event_log_is_filtered_by_task_type_actor_and_time(client, query, expected):
     page = client.simulate_get("/api/v1/events", query_string=query).json
 
     assert [e["type"] for e in page["events"]] == expected
@@ -128,8 +139,9 @@ def test_every_event_in_the_log_matches_the_published_schema(client):
     assert len(events) == 10
 
 
-@pytest.mark.parametrize("query", ["cursor=yesterday", "limit=0", "since=noon",
-                                   "type=TaskTeleported"])
+@pytest.mark.parametrize(
+    "query", ["cursor=yesterday", "limit=0", "since=noon", "type=TaskTeleported"]
+)
 def test_bad_event_log_parameters_are_400(client, query):
     response = client.simulate_get("/api/v1/events", query_string=query)
 
@@ -144,16 +156,21 @@ def test_the_queue_as_of_a_moment_is_folded_from_the_stream(client, container):
     script.submit(store, "t2", at.replace(minute=2))
     script.succeed(store, "t1", at.replace(minute=3))
 
-    early = client.simulate_get("/api/v1/queue",
-                                query_string="as_of=2026-12-01T09:01:30Z").json
-    late = client.simulate_get("/api/v1/queue",
-                               query_string="as_of=2026-12-01T09:05:00").json
+    early = client.simulate_get(
+        "/api/v1/queue", query_string="as_of=2026-12-01T09:01:30Z"
+    ).json
+    late = client.simulate_get(
+        "/api/v1/queue", query_string="as_of=2026-12-01T09:05:00"
+    ).json
     queued = client.simulate_get(
-        "/api/v1/queue", query_string="as_of=2026-12-01T09:05:00&status=queued").json
+        "/api/v1/queue", query_string="as_of=2026-12-01T09:05:00&status=queued"
+    ).json
 
     assert [(t["task_id"], t["status"]) for t in early["tasks"]] == [("t1", "running")]
     assert [(t["task_id"], t["status"]) for t in late["tasks"]] == [
-        ("t2", "queued"), ("t1", "succeeded")]
+        ("t2", "queued"),
+        ("t1", "succeeded"),
+    ]
     assert late["counts"] == {"queued": 1, "succeeded": 1}
     assert [t["task_id"] for t in queued["tasks"]] == ["t2"]
 
@@ -178,7 +195,10 @@ def test_the_system_history_is_readable_but_is_not_a_task(client, container):
 def test_the_openapi_document_describes_the_audit_routes(client):
     paths = client.simulate_get("/openapi.json").json["paths"]
 
-    assert {"/api/v1/events", "/api/v1/tasks/{task_id}/changes",
-            "/events.schema.json"} <= paths.keys()
+    assert {
+        "/api/v1/events",
+        "/api/v1/tasks/{task_id}/changes",
+        "/events.schema.json",
+    } <= paths.keys()
     queue_parameters = [p["name"] for p in paths["/api/v1/queue"]["get"]["parameters"]]
     assert "as_of" in queue_parameters and "since" in queue_parameters

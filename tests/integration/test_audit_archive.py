@@ -59,8 +59,12 @@ def test_the_archive_event_records_who_archived_what(container, folder):
     script.many_tasks(container.event_store, 2)
     project(container)
 
-    done = audit.archive(container, datetime.now(timezone.utc) + timedelta(days=1),
-                         folder, "cli:alice@host")
+    done = audit.archive(
+        container,
+        datetime.now(timezone.utc) + timedelta(days=1),
+        folder,
+        "cli:alice@host",
+    )
 
     [recorded] = container.event_store.history("system")
     event = recorded.event
@@ -70,9 +74,7 @@ def test_the_archive_event_records_who_archived_what(container, folder):
     assert event.sha256 == done.written.sha256
 
 
-def test_an_open_task_keeps_its_history_and_everything_after_it(
-    container, folder
-):
+def test_an_open_task_keeps_its_history_and_everything_after_it(container, folder):
     store = container.event_store
     script.finished_task(store, "done-first", ["СП 1"])
     script.submit(store, "still-running")
@@ -80,8 +82,9 @@ def test_an_open_task_keeps_its_history_and_everything_after_it(
     script.finished_task(store, "done-later", ["СП 2"])
     project(container)
 
-    done = audit.archive(container, datetime.now(timezone.utc) + timedelta(days=1),
-                         folder, "cli:test")
+    done = audit.archive(
+        container, datetime.now(timezone.utc) + timedelta(days=1), folder, "cli:test"
+    )
 
     assert done.written.events == 5
     assert store.history("done-first") == []
@@ -105,8 +108,9 @@ def test_nothing_is_trimmed_that_the_projector_has_not_acknowledged(
 def test_a_changed_archive_file_is_found_by_verify(container, settings, folder):
     script.many_tasks(container.event_store, 2)
     project(container)
-    audit.archive(container, datetime.now(timezone.utc) + timedelta(days=1), folder,
-                  "cli:test")
+    audit.archive(
+        container, datetime.now(timezone.utc) + timedelta(days=1), folder, "cli:test"
+    )
     [path] = jsonl_archive.archives(folder)
     lines = path.read_text(encoding="utf-8").splitlines()
     changed = json.loads(lines[3])
@@ -125,8 +129,9 @@ def test_a_replay_check_reads_the_archive_before_the_stream(
 ):
     script.many_tasks(container.event_store, 3)
     project(container)
-    audit.archive(container, datetime.now(timezone.utc) + timedelta(days=1), folder,
-                  "cli:test")
+    audit.archive(
+        container, datetime.now(timezone.utc) + timedelta(days=1), folder, "cli:test"
+    )
     script.finished_task(container.event_store, "after-archive", ["СП 9"])
     project(container)
 

@@ -45,8 +45,11 @@ def forged_after(fields: dict) -> dict:
     carrying a correct hash of its own."""
     values = {**fields, "event_id": "forged", "version": "99"}
     chained = [values[name] for name in event_codec.FIELD_ORDER]
-    return {**values, "prev": fields["hash"],
-            "hash": event_codec.chain_hash(fields["hash"], chained)}
+    return {
+        **values,
+        "prev": fields["hash"],
+        "hash": event_codec.chain_hash(fields["hash"], chained),
+    }
 
 
 def gap_after(stream) -> int:
@@ -72,8 +75,9 @@ def test_an_untouched_stream_is_reported_intact_with_the_number_checked(
 
 def test_an_entry_edited_in_place_is_found_as_changed(container, settings, stream):
     target = stream[12][0]
-    rewrite_from(container, target,
-                 lambda tail: [(tail[0][0], edited(tail[0][1])), *tail[1:]])
+    rewrite_from(
+        container, target, lambda tail: [(tail[0][0], edited(tail[0][1])), *tail[1:]]
+    )
 
     report = audit.verify(container)
     run = verify(settings)
@@ -104,8 +108,11 @@ def test_an_entry_inserted_between_two_others_is_found_as_inserted(
     index = gap_after(stream)
     before, after = stream[index], stream[index + 1]
     inserted_id = f"{before[0].split('-')[0]}-999"
-    rewrite_from(container, after[0],
-                 lambda tail: [(inserted_id, forged_after(before[1])), *tail])
+    rewrite_from(
+        container,
+        after[0],
+        lambda tail: [(inserted_id, forged_after(before[1])), *tail],
+    )
 
     report = audit.verify(container)
     run = verify(settings)

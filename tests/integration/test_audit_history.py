@@ -53,10 +53,13 @@ def statuses(tasks) -> list[tuple[str, str]]:
 def test_the_queue_as_of_three_moments_of_a_scripted_day(container):
     assert statuses(history.queue_as_of(container, at(0.5))) == [("t1", "queued")]
     assert statuses(history.queue_as_of(container, at(2.7))) == [
-        ("t2", "queued"), ("t1", "running"),
+        ("t2", "queued"),
+        ("t1", "running"),
     ]
     assert statuses(history.queue_as_of(container, at(10))) == [
-        ("t3", "queued"), ("t2", "failed"), ("t1", "succeeded"),
+        ("t3", "queued"),
+        ("t2", "failed"),
+        ("t1", "succeeded"),
     ]
     assert history.queue_as_of(container, at(-1)) == []
 
@@ -67,8 +70,7 @@ def test_the_audit_queue_command_prints_the_queue_as_of_a_moment(settings):
 
     lines = run.stdout.splitlines()
     assert run.exit_code == 0, run.output
-    assert [line.split()[:2] for line in lines] == [["t2", "queued"],
-                                                     ["t1", "running"]]
+    assert [line.split()[:2] for line in lines] == [["t2", "queued"], ["t1", "running"]]
 
 
 @pytest.mark.usefixtures("scripted_day")
@@ -78,7 +80,10 @@ def test_a_task_timeline_reads_oldest_first_with_who_did_what(settings):
     lines = run.stdout.splitlines()
     assert run.exit_code == 0, run.output
     assert [line.split()[4] for line in lines] == [
-        "TaskSubmitted", "TaskStarted", "NormRegistered", "TaskProgressed",
+        "TaskSubmitted",
+        "TaskStarted",
+        "NormRegistered",
+        "TaskProgressed",
         "TaskSucceeded",
     ]
     assert lines[0].startswith("2026-12-01 09:00:00.000000 UTC  v1")
@@ -104,8 +109,15 @@ def test_an_export_holds_the_entries_recorded_in_its_time_range(
     script.finished_task(container.event_store, "late", ["СП 2"])
     out = tmp_path / "late.jsonl"
 
-    run = bldr(settings, "audit", "export", "--since",
-               middle.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), "--out", str(out))
+    run = bldr(
+        settings,
+        "audit",
+        "export",
+        "--since",
+        middle.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"),
+        "--out",
+        str(out),
+    )
     everything = bldr(settings, "audit", "export")
 
     exported = list(jsonl_archive.read(out))

@@ -523,11 +523,13 @@ def test_a_written_catalogue_reads_back_as_written(
 
 
 def test_a_utf8_file_with_rows_in_another_encoding_is_refused(tmp_path):
-    rows = "".join(f"СП {n}.13330.2020,Свод правил номер {n},SP,2020,active\n"
-                   for n in range(10))
+    rows = "".join(
+        f"СП {n}.13330.2020,Свод правил номер {n},SP,2020,active\n" for n in range(10)
+    )
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes(
-        "code,title,kind,edition,status\n".encode() + rows.encode()
+        "code,title,kind,edition,status\n".encode()
+        + rows.encode()
         + "СП 99.1,Чужая строка,SP,2020,active\n".encode("cp1251")
     )
 

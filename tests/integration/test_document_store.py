@@ -21,9 +21,15 @@ def store(request):
 
 def document(text: str, code: str = "СП 20.13330.2016", **changes) -> ParsedDocument:
     fields = dict(
-        checksum=hashlib.sha256(text.encode()).hexdigest(), code=code,
-        link="docs/sp-20.txt", kind="text", title="Нагрузки и воздействия",
-        size=len(text.encode()), pages=0, language="ru", text=text,
+        checksum=hashlib.sha256(text.encode()).hexdigest(),
+        code=code,
+        link="docs/sp-20.txt",
+        kind="text",
+        title="Нагрузки и воздействия",
+        size=len(text.encode()),
+        pages=0,
+        language="ru",
+        text=text,
     )
     return ParsedDocument(**{**fields, **changes})
 

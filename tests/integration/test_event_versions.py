@@ -14,10 +14,23 @@ def write_version_1_submission(container, task_id: str) -> str:
     """A TaskSubmitted entry as the store wrote it before schema version 2, made
     with raw Redis commands: no ``retry_of`` in its data, ``schema`` 1."""
     r, prefix = container.redis, container.settings.prefix
-    facts = {"arguments": {"sources": []}, "idempotency_key": "", "priority": "high",
-             "task_type": "update_norms"}
-    values = ["e-old", task_id, "TaskSubmitted", "1", "2025-06-01T10:00:00+00:00",
-              "1", "token:ops", task_id, json.dumps(facts, sort_keys=True)]
+    facts = {
+        "arguments": {"sources": []},
+        "idempotency_key": "",
+        "priority": "high",
+        "task_type": "update_norms",
+    }
+    values = [
+        "e-old",
+        task_id,
+        "TaskSubmitted",
+        "1",
+        "2025-06-01T10:00:00+00:00",
+        "1",
+        "token:ops",
+        task_id,
+        json.dumps(facts, sort_keys=True),
+    ]
     entry = dict(zip(event_codec.FIELD_ORDER, values))
     entry["prev"], entry["hash"] = "", event_codec.chain_hash("", values)
 
@@ -46,5 +59,6 @@ def test_new_submissions_are_written_at_schema_version_2(container):
 
     entries = container.redis.xrange(container.event_store.stream_key)
     assert [(f["task_id"], f["schema"]) for _, f in entries] == [
-        ("old-task", "1"), ("new-task", "2"),
+        ("old-task", "1"),
+        ("new-task", "2"),
     ]

@@ -164,8 +164,11 @@ def test_a_source_that_fails_twice_then_answers_succeeds_after_two_retries(
         first = update(container, f"{base}/catalogue-2024.csv")
         done = deliver_until_finished(container, first.task_id)
 
-    retries = [r.event for r in container.event_store.history(done.task_id)
-               if r.event.type_name == "TaskRetryScheduled"]
+    retries = [
+        r.event
+        for r in container.event_store.history(done.task_id)
+        if r.event.type_name == "TaskRetryScheduled"
+    ]
     assert done.status is TaskStatus.SUCCEEDED
     assert [r.attempt for r in retries] == [1, 2]
     assert retries[0].delay_s < retries[1].delay_s
@@ -176,8 +179,9 @@ def test_a_link_out_of_the_roots_found_at_run_time_fails_the_task(
     container, catalogues, tmp_path
 ):
     outside = tmp_path / "outside.csv"
-    outside.write_text("code,title,edition,status\nСП 9.9,Тайна,2020,active\n",
-                       encoding="utf-8")
+    outside.write_text(
+        "code,title,edition,status\nСП 9.9,Тайна,2020,active\n", encoding="utf-8"
+    )
     folder = catalogues / "folder"
     folder.mkdir()
     (folder / "a.csv").symlink_to(outside)

@@ -21,8 +21,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 HEADER = "code,title,kind,edition,status,superseded_by,replaces,document\n"
 LIBRARY_ROWS = [
     ("СП 20.13330.2016", "Нагрузки и воздействия", "library/loads.pdf"),
-    ("ГОСТ 27751-2014", "Надёжность строительных конструкций",
-     "library/reliability.html"),
+    (
+        "ГОСТ 27751-2014",
+        "Надёжность строительных конструкций",
+        "library/reliability.html",
+    ),
     ("СП 22.13330.2016", "Основания зданий и сооружений", "library/ground.txt"),
     ("СП 70.13330.2012", "Несущие и ограждающие конструкции", "library/broken.pdf"),
     ("СП 16.13330.2017", "Стальные конструкции", "../outside.txt"),
@@ -35,18 +38,24 @@ def library(catalogues) -> Path:
     outside its folder."""
     folder = catalogues / "library"
     folder.mkdir()
-    (folder / "loads.pdf").write_bytes(pdf_bytes(
-        ["Snow loads and wind loads on buildings", "Load combinations"],
-        title="Loads and actions"))
+    (folder / "loads.pdf").write_bytes(
+        pdf_bytes(
+            ["Snow loads and wind loads on buildings", "Load combinations"],
+            title="Loads and actions",
+        )
+    )
     (folder / "reliability.html").write_text(HTML_PAGE, encoding="utf-8")
     (folder / "ground.txt").write_text(
         "Основания\n\nРасчёт оснований по деформациям, просадочные грунты.",
-        encoding="cp1251")
+        encoding="cp1251",
+    )
     (folder / "broken.pdf").write_bytes(DAMAGED_PDF)
     (catalogues.parent / "outside.txt").write_text("not for you", encoding="utf-8")
     catalogue = catalogues / "library.csv"
-    rows = "".join(f"{code},{title},SP,2016,active,,,{link}\n"
-                   for code, title, link in LIBRARY_ROWS)
+    rows = "".join(
+        f"{code},{title},SP,2016,active,,,{link}\n"
+        for code, title, link in LIBRARY_ROWS
+    )
     catalogue.write_text(HEADER + rows, encoding="utf-8")
     return catalogue
 
@@ -75,9 +84,7 @@ def search(client, query: str, **params):
     return client.simulate_get("/api/v1/search", params={"q": query, **params})
 
 
-def test_a_batch_parses_pdf_html_and_text_and_lists_what_it_cannot(
-    container, library
-):
+def test_a_batch_parses_pdf_html_and_text_and_lists_what_it_cannot(container, library):
     done = parse(container, str(library))
 
     assert done.status is TaskStatus.SUCCEEDED
@@ -87,8 +94,9 @@ def test_a_batch_parses_pdf_html_and_text_and_lists_what_it_cannot(
     assert "not a readable PDF" in failed["СП 70.13330.2012"]["reason"]
     assert failed["СП 70.13330.2012"]["document"] == "library/broken.pdf"
     assert "outside the catalogue folder" in failed["СП 16.13330.2017"]["reason"]
-    assert report["bytes"] == sum((library.parent / link).stat().st_size
-                                  for _, _, link in LIBRARY_ROWS[:3])
+    assert report["bytes"] == sum(
+        (library.parent / link).stat().st_size for _, _, link in LIBRARY_ROWS[:3]
+    )
     assert report["chars"] > 0 and report["elapsed_s"] >= 0
 
 
@@ -107,9 +115,7 @@ def test_parsed_documents_are_kept_in_redis_by_checksum(container, library):
     assert text.startswith("Snow loads and wind loads on buildings")
 
 
-def test_a_second_batch_skips_what_was_parsed_and_records_progress(
-    container, library
-):
+def test_a_second_batch_skips_what_was_parsed_and_records_progress(container, library):
     parse(container, str(library))
 
     again = parse(container, str(library))
@@ -140,7 +146,8 @@ def test_the_index_over_parsed_documents_finds_the_expected_norm_first(
     report = built.report
     index = Path(report["index"])
     assert index.parent == container.settings.data_dir.resolve() / "indexes" / (
-        built.task_id)
+        built.task_id
+    )
     assert index.stat().st_size == report["bytes"] > 0
     assert report["documents"] == 3 and report["terms"] > 10
     assert container.redis.get("bldr:index:current") == str(index)
@@ -188,14 +195,17 @@ def test_without_parsed_documents_the_index_task_fails_and_search_says_so(
     assert response.json["title"] == "No search index"
 
 
-@pytest.mark.parametrize("params, title", [
-    ({}, "Empty query"),
-    ({"q": "   "}, "Empty query"),
-    ({"q": "?!"}, "Empty query"),
-    ({"q": "нагрузки " * 30}, "Query too long"),
-    ({"q": "нагрузки", "limit": "0"}, None),
-    ({"q": "нагрузки", "limit": "many"}, None),
-])
+@pytest.mark.parametrize(
+    "params, title",
+    [
+        ({}, "Empty query"),
+        ({"q": "   "}, "Empty query"),
+        ({"q": "?!"}, "Empty query"),
+        ({"q": "нагрузки " * 30}, "Query too long"),
+        ({"q": "нагрузки", "limit": "0"}, None),
+        ({"q": "нагрузки", "limit": "many"}, None),
+    ],
+)
 def test_a_bad_search_is_400(container, client, params, title):
     container.redis.set("bldr:index:current", "/nowhere/index.sqlite3")
 
@@ -214,10 +224,13 @@ def test_an_index_missing_on_this_host_is_503(container, client):
     assert "missing" in response.json["description"]
 
 
-@pytest.mark.parametrize("path, task_type", [
-    ("/api/v1/commands/parse-batch", "parse_batch"),
-    ("/api/v1/commands/train-rag", "train_rag"),
-])
+@pytest.mark.parametrize(
+    "path, task_type",
+    [
+        ("/api/v1/commands/parse-batch", "parse_batch"),
+        ("/api/v1/commands/train-rag", "train_rag"),
+    ],
+)
 def test_the_document_commands_are_accepted_with_an_idempotency_key(
     client, container, path, task_type
 ):
@@ -235,21 +248,35 @@ def test_the_document_commands_are_accepted_with_an_idempotency_key(
 def test_a_parse_batch_records_its_checked_sources(client, library):
     body = json.dumps({"sources": [str(library)]})
 
-    accepted = client.simulate_post("/api/v1/commands/parse-batch", body=body,
-                                    headers=AUTH)
+    accepted = client.simulate_post(
+        "/api/v1/commands/parse-batch", body=body, headers=AUTH
+    )
 
     task = client.simulate_get(accepted.json["url"]).json
     assert task["arguments"] == {"sources": [str(library.resolve())]}
 
 
-@pytest.mark.parametrize("path, body, status, words", [
-    ("/api/v1/commands/parse-batch", '{"sources": ["/etc/passwd"]}', 400, "outside"),
-    ("/api/v1/commands/parse-batch", '{"sources": "a.csv"}', 400, "list of strings"),
-    ("/api/v1/commands/parse-batch", '{"colour": 1}', 422, "colour"),
-    ("/api/v1/commands/train-rag", '{"sources": []}', 422, "sources"),
-    ("/api/v1/commands/train-rag", '{"priority": "now"}', 400, "priority"),
-    ("/api/v1/commands/train-rag", "{oops", 400, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "path, body, status, words",
+    [
+        (
+            "/api/v1/commands/parse-batch",
+            '{"sources": ["/etc/passwd"]}',
+            400,
+            "outside",
+        ),
+        (
+            "/api/v1/commands/parse-batch",
+            '{"sources": "a.csv"}',
+            400,
+            "list of strings",
+        ),
+        ("/api/v1/commands/parse-batch", '{"colour": 1}', 422, "colour"),
+        ("/api/v1/commands/train-rag", '{"sources": []}', 422, "sources"),
+        ("/api/v1/commands/train-rag", '{"priority": "now"}', 400, "priority"),
+        ("/api/v1/commands/train-rag", "{oops", 400, "not valid JSON"),
+    ],
+)
 def test_bad_document_commands_get_a_4xx_naming_the_problem(
     client, container, path, body, status, words
 ):
@@ -260,8 +287,9 @@ def test_bad_document_commands_get_a_4xx_naming_the_problem(
     assert container.redis.xlen(container.event_store.stream_key) == 0
 
 
-@pytest.mark.parametrize("path", ["/api/v1/commands/parse-batch",
-                                  "/api/v1/commands/train-rag"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/commands/parse-batch", "/api/v1/commands/train-rag"]
+)
 def test_document_commands_need_a_token(client, path):
     response = client.simulate_post(path)
 
@@ -271,9 +299,13 @@ def test_document_commands_need_a_token(client, path):
 def test_the_openapi_document_describes_the_document_routes(client):
     paths = client.simulate_get("/openapi.json").json["paths"]
 
-    assert {"/api/v1/commands/parse-batch", "/api/v1/commands/train-rag",
-            "/api/v1/search"} <= set(paths)
+    assert {
+        "/api/v1/commands/parse-batch",
+        "/api/v1/commands/train-rag",
+        "/api/v1/search",
+    } <= set(paths)
     for path in ("/api/v1/commands/parse-batch", "/api/v1/commands/train-rag"):
         assert {"202", "400", "401", "413", "415", "422"} <= set(
-            paths[path]["post"]["responses"])
+            paths[path]["post"]["responses"]
+        )
     assert {"200", "400", "404"} <= set(paths["/api/v1/search"]["get"]["responses"])

@@ -17,7 +17,9 @@ from tests.integration import scripted_history as script
 
 def read_as(container, projector: Projector, consumer: str, count: int):
     reply = container.redis.xreadgroup(
-        projector.group, consumer, {container.event_store.stream_key: ">"},
+        projector.group,
+        consumer,
+        {container.event_store.stream_key: ">"},
         count=count,
     )
     return reply[0][1]
@@ -37,9 +39,7 @@ def pending(container, projector: Projector) -> int:
 
 
 @pytest.mark.parametrize("died", ["after reading", "after writing the graph"])
-def test_a_successor_claims_what_a_dead_projector_left_unacknowledged(
-    container, died
-):
+def test_a_successor_claims_what_a_dead_projector_left_unacknowledged(container, died):
     script.many_tasks(container.event_store, 10)
     dead = Projector(container, "projector@dead")
     dead.prepare()
@@ -68,9 +68,7 @@ def test_the_checkpoint_is_the_newest_projected_position(container):
     assert space.checkpoint() == newest[0][0]
 
 
-def test_a_batch_applied_twice_leaves_the_graph_and_checkpoint_as_they_were(
-    container
-):
+def test_a_batch_applied_twice_leaves_the_graph_and_checkpoint_as_they_were(container):
     script.many_tasks(container.event_store, 4)
     projector = Projector(container)
     projector.prepare()
@@ -94,9 +92,7 @@ def replay_died_after(container, count: int) -> None:
     write_batch(target, decoded(entries), entries[-1][0])
 
 
-def test_a_projector_started_after_a_replay_died_halfway_completes_the_graph(
-    container
-):
+def test_a_projector_started_after_a_replay_died_halfway_completes_the_graph(container):
     script.many_tasks(container.event_store, 6)
     follow_to_the_end(Projector(container, "projector@before"))
     replay_died_after(container, 10)
@@ -112,7 +108,7 @@ def test_a_projector_started_after_a_replay_died_halfway_completes_the_graph(
 
 
 def test_a_projector_paused_by_a_replay_that_died_reads_again_from_the_checkpoint(
-    container
+    container,
 ):
     script.many_tasks(container.event_store, 6)
     projector = Projector(container, "projector@live")

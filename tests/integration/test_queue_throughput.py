@@ -16,11 +16,20 @@ def client(container):
 
 
 def finished(container, task_id: str, status: str, at: datetime) -> None:
-    container.queue_graph.apply([{
-        "id": task_id, "version": 3, "position": "1-0", "ordinal": 1,
-        "properties": {"status": status,
-                       "finished_at": at.isoformat(timespec="microseconds")},
-    }])
+    container.queue_graph.apply(
+        [
+            {
+                "id": task_id,
+                "version": 3,
+                "position": "1-0",
+                "ordinal": 1,
+                "properties": {
+                    "status": status,
+                    "finished_at": at.isoformat(timespec="microseconds"),
+                },
+            }
+        ]
+    )
 
 
 def test_finished_tasks_are_counted_in_the_minute_they_finished(client, container):
@@ -30,8 +39,7 @@ def test_finished_tasks_are_counted_in_the_minute_they_finished(client, containe
     finished(container, "c", "failed", now)
     finished(container, "old", "succeeded", now - timedelta(hours=2))
 
-    body = client.simulate_get("/api/v1/queue/throughput",
-                               params={"minutes": 60}).json
+    body = client.simulate_get("/api/v1/queue/throughput", params={"minutes": 60}).json
 
     minutes = {m["minute"]: m for m in body["per_minute"]}
     this_minute = minutes[now.replace(second=0, microsecond=0).isoformat()]

@@ -61,8 +61,10 @@ def test_replay_check_prints_each_difference_and_fails(container, settings):
     assert run.exit_code == 1
     lines = run.stdout.splitlines()
     assert "~ node Task 't1' .status: live 'failed', replay 'succeeded'" in lines
-    assert any(line.startswith("+ relationship 't1'-[CHANGED registered@")
-               and "'СП 2'" in line for line in lines)
+    assert any(
+        line.startswith("+ relationship 't1'-[CHANGED registered@") and "'СП 2'" in line
+        for line in lines
+    )
     assert len(lines) == 2
     assert live_space(container).snapshot().nodes[("Task", "t1")]["status"] == "failed"
 
@@ -152,6 +154,8 @@ def test_events_appended_during_a_replay_reach_the_graph_after_it(container):
     project(container)
 
     assert done.is_set()
-    assert all(container.queue_graph.task(f"late-{n}")["status"] == "succeeded"
-               for n in range(5))
+    assert all(
+        container.queue_graph.task(f"late-{n}")["status"] == "succeeded"
+        for n in range(5)
+    )
     assert Replay(container, "cli:test", progress=False).check().differences == []

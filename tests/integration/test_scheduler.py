@@ -36,8 +36,11 @@ def test_two_schedulers_firing_the_same_day_make_one_task(settings, container):
 
     assert first.task_id == second.task_id
     assert next_day.task_id != first.task_id
-    submitted = [f for _, f in container.redis.xrange(container.event_store.stream_key)
-                 if f["type"] == "TaskSubmitted"]
+    submitted = [
+        f
+        for _, f in container.redis.xrange(container.event_store.stream_key)
+        if f["type"] == "TaskSubmitted"
+    ]
     assert len(submitted) == 2
     assert {f["actor"] for f in submitted} == {"scheduler"}
     assert first.priority == "normal"

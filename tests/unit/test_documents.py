@@ -44,21 +44,33 @@ def started(store, command) -> TaskRun:
 
 
 def source(code: str, text: str, link: str = "") -> SourceDocument:
-    return SourceDocument(code=code, title="Title " + code, link=link or f"{code}.txt",
-                          line=2, content=text.encode())
+    return SourceDocument(
+        code=code,
+        title="Title " + code,
+        link=link or f"{code}.txt",
+        line=2,
+        content=text.encode(),
+    )
 
 
 def plain_parse(document: SourceDocument) -> ParsedDocument:
     text = document.content.decode()
     if text.startswith("broken"):
         raise UnparsableDocumentError(document.link, "the text is broken")
-    return ParsedDocument(checksum=document.checksum, code=document.code,
-                          link=document.link, kind=dc.TEXT, title=document.title,
-                          size=len(document.content), text=text)
+    return ParsedDocument(
+        checksum=document.checksum,
+        code=document.code,
+        link=document.link,
+        kind=dc.TEXT,
+        title=document.title,
+        size=len(document.content),
+        text=text,
+    )
 
 
 def reading(*catalogues):
     """A reader of catalogues given as lists of what each links to."""
+
     def read(name: str, on_progress):
         items = catalogues[int(name)]
         for done, item in enumerate(items, start=1):
@@ -66,6 +78,7 @@ def reading(*catalogues):
                 raise item
             on_progress(done, len(items))
             yield item
+
     return read
 
 
@@ -79,15 +92,18 @@ def parse(documents, *catalogues, events=None):
 # The rules
 
 
-@pytest.mark.parametrize("link, head, kind", [
-    ("norm.bin", b"%PDF-1.7\n%\xe2\xe3", dc.PDF),
-    ("norm.txt", b"\xef\xbb\xbf  <!DOCTYPE html><html>", dc.HTML),
-    ("norm", b"<?xml version='1.0'?><html xmlns='x'>", dc.HTML),
-    ("norm.HTM", b"just words", dc.HTML),
-    ("norm.pdf", b"not a pdf at all", dc.PDF),
-    ("norm.txt", "Свод правил".encode(), dc.TEXT),
-    ("norm", codecs.BOM_UTF16_LE + "СП".encode("utf-16-le"), dc.TEXT),
-])
+@pytest.mark.parametrize(
+    "link, head, kind",
+    [
+        ("norm.bin", b"%PDF-1.7\n%\xe2\xe3", dc.PDF),
+        ("norm.txt", b"\xef\xbb\xbf  <!DOCTYPE html><html>", dc.HTML),
+        ("norm", b"<?xml version='1.0'?><html xmlns='x'>", dc.HTML),
+        ("norm.HTM", b"just words", dc.HTML),
+        ("norm.pdf", b"not a pdf at all", dc.PDF),
+        ("norm.txt", "Свод правил".encode(), dc.TEXT),
+        ("norm", codecs.BOM_UTF16_LE + "СП".encode("utf-16-le"), dc.TEXT),
+    ],
+)
 def test_a_document_kind_is_told_by_its_content_then_its_name(link, head, kind):
     assert dc.document_kind(link, head) == kind
 
@@ -97,12 +113,15 @@ def test_binary_content_of_another_kind_is_refused():
         dc.document_kind("norm.docx", b"PK\x03\x04\x14\x00\x06\x00")
 
 
-@pytest.mark.parametrize("content", [
-    "Нагрузки и воздействия".encode("utf-8"),
-    codecs.BOM_UTF8 + "Нагрузки и воздействия".encode("utf-8"),
-    "Нагрузки и воздействия".encode("cp1251"),
-    "Нагрузки и воздействия".encode("utf-16"),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Нагрузки и воздействия".encode("utf-8"),
+        codecs.BOM_UTF8 + "Нагрузки и воздействия".encode("utf-8"),
+        "Нагрузки и воздействия".encode("cp1251"),
+        "Нагрузки и воздействия".encode("utf-16"),
+    ],
+)
 def test_russian_text_is_read_in_any_of_its_usual_encodings(content):
     assert dc.decode_text("sp.txt", content) == "Нагрузки и воздействия"
 
@@ -118,12 +137,15 @@ def test_a_plain_text_title_is_its_first_non_blank_line_cut_short():
     assert len(dc.first_line("а" * 500)) == dc.TITLE_LENGTH
 
 
-@pytest.mark.parametrize("text, language", [
-    ("Свод правил устанавливает нагрузки и воздействия на здания", "ru"),
-    ("This code of practice sets out loads and actions on buildings", "en"),
-    ("СП 20", ""),
-    ("Нормы Norms — Нормы Norms — Нормы Norms", ""),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Свод правил устанавливает нагрузки и воздействия на здания", "ru"),
+        ("This code of practice sets out loads and actions on buildings", "en"),
+        ("СП 20", ""),
+        ("Нормы Norms — Нормы Norms — Нормы Norms", ""),
+    ],
+)
 def test_the_language_is_the_script_most_letters_are_in(text, language):
     assert dc.guess_language(text) == language
 
@@ -162,8 +184,13 @@ def test_a_link_that_cannot_be_followed_is_listed_as_failed():
 
     report, _ = parse(InMemoryDocumentStore(), [failure])
 
-    assert report["failed"] == [{"code": "СП 3", "document": "../secret.txt",
-                                 "reason": "outside the catalogue folder"}]
+    assert report["failed"] == [
+        {
+            "code": "СП 3",
+            "document": "../secret.txt",
+            "reason": "outside the catalogue folder",
+        }
+    ]
 
 
 def test_a_norm_s_current_document_is_the_one_it_links_to_last():
@@ -193,8 +220,11 @@ def test_every_document_reports_progress():
 
     _, run = parse(InMemoryDocumentStore(), batch, events=events)
 
-    progress = [r.event for r in events.history(run.task_id)
-                if r.event.type_name == "TaskProgressed"]
+    progress = [
+        r.event
+        for r in events.history(run.task_id)
+        if r.event.type_name == "TaskProgressed"
+    ]
     assert [p.done for p in progress] == [1, 2, 3]
     assert progress[-1].percent == 100.0
 

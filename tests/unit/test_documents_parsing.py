@@ -74,11 +74,14 @@ def test_an_office_file_is_refused():
         parse_document(linked("sp.docx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 
 
-@pytest.mark.parametrize("query, expression", [
-    ("Снеговые нагрузки", '"снеговые"* OR "нагрузки"*'),
-    ('NEAR("a" b) OR c*', '"near"* OR "a"* OR "b"* OR "or"* OR "c"*'),
-    ("СП 20.13330", '"сп"* OR "20"* OR "13330"*'),
-])
+@pytest.mark.parametrize(
+    "query, expression",
+    [
+        ("Снеговые нагрузки", '"снеговые"* OR "нагрузки"*'),
+        ('NEAR("a" b) OR c*', '"near"* OR "a"* OR "b"* OR "or"* OR "c"*'),
+        ("СП 20.13330", '"сп"* OR "20"* OR "13330"*'),
+    ],
+)
 def test_a_query_becomes_its_quoted_words(query, expression):
     assert match_expression(query) == expression
 

@@ -15,8 +15,17 @@ def chained(count: int, prev: str = "") -> list[tuple[str, dict[str, str]]]:
 
 
 def entry(prev: str, event_id: str, data: str = "{}") -> dict[str, str]:
-    values = [event_id, "t1", "TaskProgressed", "1", "2026-01-01T00:00:00", "1",
-              "worker:w", "c1", data]
+    values = [
+        event_id,
+        "t1",
+        "TaskProgressed",
+        "1",
+        "2026-01-01T00:00:00",
+        "1",
+        "worker:w",
+        "c1",
+        data,
+    ]
     fields = dict(zip(FIELD_ORDER, values))
     return {**fields, "prev": prev, "hash": chain_hash(prev, values)}
 
@@ -78,8 +87,7 @@ def test_a_rewritten_entry_with_a_new_hash_shows_as_a_break_after_it():
 def test_a_chain_continues_from_an_archive_boundary():
     entries = chained(3, prev="boundary-hash")
 
-    report = event_chain.verify(entries, "boundary-hash", "0-9",
-                                entries[-1][1]["hash"])
+    report = event_chain.verify(entries, "boundary-hash", "0-9", entries[-1][1]["hash"])
 
     assert report.intact and report.checked == 3
 

@@ -22,10 +22,14 @@ def sample(cls: type[ev.Event]) -> ev.Event:
     """An event of ``cls`` with a value of the right type in every field."""
     hints = typing.get_type_hints(cls)
     common = {f.name for f in dataclasses.fields(ev.Event)}
-    values = {f.name: _value(hints[f.name]) for f in dataclasses.fields(cls)
-              if f.name not in common}
-    return cls(task_id="t1", version=3, actor="worker:w1", correlation_id="c1",
-               **values)
+    values = {
+        f.name: _value(hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name not in common
+    }
+    return cls(
+        task_id="t1", version=3, actor="worker:w1", correlation_id="c1", **values
+    )
 
 
 def _value(hint):
@@ -83,12 +87,28 @@ def test_an_event_of_an_unknown_type_does_not_match():
 
 
 def test_a_version_1_submission_is_read_as_version_2_with_no_retry():
-    facts = {"task_type": "update_norms", "arguments": {}, "priority": "high",
-             "idempotency_key": ""}
-    fields = dict(zip(event_codec.FIELD_ORDER, [
-        "e1", "t1", "TaskSubmitted", "1", "2025-06-01T10:00:00+00:00", "1",
-        "token:ops", "t1", json.dumps(facts),
-    ]))
+    facts = {
+        "task_type": "update_norms",
+        "arguments": {},
+        "priority": "high",
+        "idempotency_key": "",
+    }
+    fields = dict(
+        zip(
+            event_codec.FIELD_ORDER,
+            [
+                "e1",
+                "t1",
+                "TaskSubmitted",
+                "1",
+                "2025-06-01T10:00:00+00:00",
+                "1",
+                "token:ops",
+                "t1",
+                json.dumps(facts),
+            ],
+        )
+    )
 
     event = event_codec.decode("1-0", fields)
     document = event_document(RecordedEvent("1-0", event))
@@ -100,8 +120,9 @@ def test_a_version_1_submission_is_read_as_version_2_with_no_retry():
 
 
 def test_an_entry_from_a_newer_schema_is_undecodable():
-    fields = dict(zip(event_codec.FIELD_ORDER, event_codec.encode(sample(
-        ev.TaskStarted))))
+    fields = dict(
+        zip(event_codec.FIELD_ORDER, event_codec.encode(sample(ev.TaskStarted)))
+    )
     fields["schema"] = "9"
 
     with pytest.raises(event_codec.UndecodableEventError, match="newer"):

@@ -8,16 +8,25 @@ from domain.norms import CatalogueEntry, RejectedRow, entry_from_row
 
 
 def row(**fields) -> dict[str, str]:
-    return {"code": "СП 1.13330.2020", "title": "Свод правил", "kind": "SP",
-            "edition": "2020", "status": "active", **fields}
+    return {
+        "code": "СП 1.13330.2020",
+        "title": "Свод правил",
+        "kind": "SP",
+        "edition": "2020",
+        "status": "active",
+        **fields,
+    }
 
 
-@pytest.mark.parametrize("code, words", [
-    ("СП " + "7" * 500, "over 120 characters"),
-    ("\u202eСП 70.13330.2012", "invisible or control"),
-    ("СП 70.13330.2012\u00ad", "invisible or control"),
-    ("СП\u180e70.13330.2012", "invisible or control"),
-])
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("СП " + "7" * 500, "over 120 characters"),
+        ("\u202eСП 70.13330.2012", "invisible or control"),
+        ("СП 70.13330.2012\u00ad", "invisible or control"),
+        ("СП\u180e70.13330.2012", "invisible or control"),
+    ],
+)
 def test_codes_that_could_pass_for_others_or_break_indexes_are_rejected(code, words):
     entry = entry_from_row(5, row(code=code))
 

@@ -61,7 +61,9 @@ def test_the_same_idempotency_key_returns_the_first_task():
 
 def worker(store, queue=None, jobs=None, policy=None, transient=(OSError,)):
     return delivery.WorkerContext(
-        name="w1", store=store, queue=queue or ListQueue(),
+        name="w1",
+        store=store,
+        queue=queue or ListQueue(),
         coordination=InMemoryCoordination(),
         jobs=jobs or {"update_norms": lambda run, arguments: {"ok": True}},
         policies={"update_norms": policy or TaskPolicy(concurrency=1, backoff_s=1)},
@@ -105,8 +107,11 @@ def test_a_transient_error_schedules_a_retry_with_growing_delays():
     for _ in range(3):
         delivery.deliver(context, task_id)
 
-    retries = [r.event for r in store.history(task_id)
-               if isinstance(r.event, ev.TaskRetryScheduled)]
+    retries = [
+        r.event
+        for r in store.history(task_id)
+        if isinstance(r.event, ev.TaskRetryScheduled)
+    ]
     assert [r.attempt for r in retries] == [1, 2, 3]
     assert retries[0].delay_s < retries[2].delay_s
     assert queue.tasks == [task_id] * 4
@@ -119,8 +124,11 @@ def test_a_task_that_keeps_failing_is_dead_lettered_after_its_attempts():
     def flaky(run, arguments):
         raise ConnectionError("down")
 
-    context = worker(store, jobs={"update_norms": flaky},
-                     policy=TaskPolicy(max_attempts=2, backoff_s=0.01))
+    context = worker(
+        store,
+        jobs={"update_norms": flaky},
+        policy=TaskPolicy(max_attempts=2, backoff_s=0.01),
+    )
     delivery.deliver(context, task_id)
     done = delivery.deliver(context, task_id)
 
@@ -184,7 +192,10 @@ def test_cancelling_a_queued_task_ends_it_before_it_runs():
     assert task.status is TaskStatus.CANCELLED
     assert delivered is None
     assert types(store, task_id) == [
-        "TaskSubmitted", "TaskCancelRequested", "TaskCancelled"]
+        "TaskSubmitted",
+        "TaskCancelRequested",
+        "TaskCancelled",
+    ]
 
 
 def test_a_running_task_stops_at_its_next_safe_point_after_a_cancel():
@@ -214,8 +225,9 @@ def test_cancelling_a_finished_task_is_refused_with_its_state():
 
 def test_a_retry_by_hand_submits_a_linked_task_with_the_same_arguments():
     store, queue = InMemoryEventStore(), ListQueue()
-    task, _ = services.submit(UpdateNorms(actor="a", sources=("x.csv",)), store,
-                              queue, 60)
+    task, _ = services.submit(
+        UpdateNorms(actor="a", sources=("x.csv",)), store, queue, 60
+    )
     services.cancel(store, task.task_id, "token:ops")
 
     again = services.retry(store, queue, task.task_id, "token:ops", 60)

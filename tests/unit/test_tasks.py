@@ -134,8 +134,10 @@ class TaskLifecycle(RuleBasedStateMachine):
     @rule(attempt=st.integers(min_value=1, max_value=4))
     def start(self, attempt):
         before = self.task
-        legal = not before.status.is_terminal and not before.cancel_requested and (
-            before.status is TaskStatus.QUEUED or attempt > before.attempt
+        legal = (
+            not before.status.is_terminal
+            and not before.cancel_requested
+            and (before.status is TaskStatus.QUEUED or attempt > before.attempt)
         )
         accepted = self._try(
             ev.TaskStarted(task_id="t1", version=self._next(), attempt=attempt)
@@ -186,15 +188,22 @@ class TaskLifecycle(RuleBasedStateMachine):
     def schedule_retry(self, attempt):
         legal = self.task.status is TaskStatus.RUNNING
         event = ev.TaskRetryScheduled(
-            task_id="t1", version=self._next(), attempt=attempt, delay_s=1.0,
-            retry_at="2026-12-03T00:00:00+00:00", error_type="E", message="m")
+            task_id="t1",
+            version=self._next(),
+            attempt=attempt,
+            delay_s=1.0,
+            retry_at="2026-12-03T00:00:00+00:00",
+            error_type="E",
+            message="m",
+        )
         assert self._try(event) == legal
 
     @rule()
     def dead_letter(self):
         legal = not self.task.status.is_terminal
-        event = ev.TaskDeadLettered(task_id="t1", version=self._next(), attempts=1,
-                                    error_type="E", message="m")
+        event = ev.TaskDeadLettered(
+            task_id="t1", version=self._next(), attempts=1, error_type="E", message="m"
+        )
         assert self._try(event) == legal
 
     @invariant()
