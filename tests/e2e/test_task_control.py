@@ -16,6 +16,7 @@ from domain import services
 from tests.catalogue_factory import write_catalogue
 from tests.conftest import TOKEN
 from tests.e2e.processes import SystemProcess, api_ready, wait_for
+from tests.integration.http_server import serve_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -223,3 +224,23 @@ def test_an_attempt_past_its_time_limit_fails_and_is_dead_lettered(
     done = task(container, task_id)
     assert done.status.value == "dead_lettered"
     assert done.error["type"] == "TimeLimitError"
+
+
+def test_a_source_failing_twice_is_retried_by_a_real_worker_then_succeeds(
+    api, start, container, catalogues
+):
+    with serve_folder(catalogues, failure="status500", failures=2) as base:
+        start("worker")
+        task_id = submit(api, sources=[f"{base}/catalogue-2024.csv"])
+        wait_for(lambda: finished(container, task_id), 60, "the retried update")
+
+    retries = [
+        r.event
+        for r in container.event_store.history(task_id)
+        if r.event.type_name == "TaskRetryScheduled"
+    ]
+    done = task(container, task_id)
+    assert done.status.value == "succeeded"
+    assert [r.attempt for r in retries] == [1, 2]
+    assert retries[0].delay_s < retries[1].delay_s
+    assert done.attempt == 3 and done.report["added"] == 33
