@@ -185,11 +185,7 @@ def _on_succeeded(task: Task, event: ev.TaskSucceeded) -> Task:
 
 def _on_failed(task: Task, event: ev.TaskFailed) -> Task:
     _only_running(task, event)
-    error = {
-        "type": event.error_type,
-        "message": event.message,
-        "attempt": event.attempt,
-    }
+    error = _error(event, event.attempt)
     return dataclasses.replace(
         task,
         status=TaskStatus.FAILED,
@@ -219,22 +215,14 @@ def _on_cancelled(task: Task, event: ev.TaskCancelled) -> Task:
 
 def _on_retry_scheduled(task: Task, event: ev.TaskRetryScheduled) -> Task:
     _only_running(task, event)
-    error = {
-        "type": event.error_type,
-        "message": event.message,
-        "attempt": event.attempt,
-    }
+    error = _error(event, event.attempt)
     return dataclasses.replace(
         task, status=TaskStatus.QUEUED, retry_at=event.retry_at, error=error
     )
 
 
 def _on_dead_lettered(task: Task, event: ev.TaskDeadLettered) -> Task:
-    error = {
-        "type": event.error_type,
-        "message": event.message,
-        "attempt": event.attempts,
-    }
+    error = _error(event, event.attempts)
     return dataclasses.replace(
         task,
         status=TaskStatus.DEAD_LETTERED,
@@ -242,6 +230,11 @@ def _on_dead_lettered(task: Task, event: ev.TaskDeadLettered) -> Task:
         retry_at="",
         error=error,
     )
+
+
+def _error(event, attempt: int) -> dict[str, Any]:
+    """What a task shows of the error an event reports."""
+    return {"type": event.error_type, "message": event.message, "attempt": attempt}
 
 
 def _only_running(task: Task, event: ev.Event) -> Task:
