@@ -108,14 +108,7 @@ class CommandResource:
             self._c.settings.idempotency_ttl_s,
         )
 
-        resp.status = falcon.HTTP_202
-        resp.set_header("Location", f"/api/v1/tasks/{task.task_id}")
-        resp.media = {
-            "task_id": task.task_id,
-            "url": f"/api/v1/tasks/{task.task_id}",
-            "status": task.status.value,
-            "created": created,
-        }
+        views.accepted(resp, task, created=created)
 
     def _command(self, body: dict[str, Any], actor: str, key: str) -> Command:
         sources = _source_list(body) if "sources" in self._fields else None

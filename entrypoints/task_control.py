@@ -71,14 +71,7 @@ class RetryResource:
             self._c.settings.idempotency_ttl_s,
         )
 
-        resp.status = falcon.HTTP_202
-        resp.set_header("Location", f"/api/v1/tasks/{task.task_id}")
-        resp.media = {
-            "task_id": task.task_id,
-            "url": f"/api/v1/tasks/{task.task_id}",
-            "status": task.status.value,
-            "retry_of": task_id,
-        }
+        views.accepted(resp, task, retry_of=task_id)
 
 
 class DeadLettersResource:

@@ -50,3 +50,11 @@ def event(recorded: RecordedEvent) -> dict[str, Any]:
         "correlation_id": e.correlation_id,
         "data": e.facts(),
     }
+
+
+def accepted(resp, t: Task, **extra: Any) -> None:
+    """Answer 202 for a task just recorded, pointing at where to follow it."""
+    url = f"/api/v1/tasks/{t.task_id}"
+    resp.status = "202 Accepted"
+    resp.set_header("Location", url)
+    resp.media = {"task_id": t.task_id, "url": url, "status": t.status.value, **extra}

@@ -240,3 +240,28 @@ def test_a_long_history_is_read_in_pages(client, container):
     assert first["total"] == 12 and first["next_offset"] == 5
     assert [e["version"] for e in last["events"]] == [11, 12]
     assert last["next_offset"] is None
+
+
+def test_a_cancelled_task_is_retried_by_hand_as_a_new_linked_task(client):
+    task_id = client.simulate_post(SUBMIT, headers=AUTH).json["task_id"]
+    cancelled = client.simulate_post(f"/api/v1/tasks/{task_id}/cancel", headers=AUTH)
+
+    retried = client.simulate_post(f"/api/v1/tasks/{task_id}/retry", headers=AUTH)
+    again = client.simulate_post(f"/api/v1/tasks/{task_id}/retry", headers=AUTH)
+
+    assert cancelled.status_code == 202 and cancelled.json["status"] == "cancelled"
+    assert retried.status_code == 202
+    assert retried.headers["Location"] == retried.json["url"]
+    assert retried.json["retry_of"] == task_id
+    assert again.json["task_id"] == retried.json["task_id"]
+    new = client.simulate_get(retried.json["url"]).json
+    assert new["retry_of"] == task_id and new["status"] == "queued"
+
+
+def test_a_running_or_queued_task_cannot_be_retried(client):
+    task_id = client.simulate_post(SUBMIT, headers=AUTH).json["task_id"]
+
+    response = client.simulate_post(f"/api/v1/tasks/{task_id}/retry", headers=AUTH)
+
+    assert response.status_code == 409
+    assert "queued" in response.json["description"]
