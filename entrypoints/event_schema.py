@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from adapters.event_codec import schema_version
+from adapters.event_codec import FIELD_ORDER, schema_version
 from domain import events as ev
 from domain.ports import RecordedEvent
 
@@ -52,17 +52,7 @@ ENVELOPE: dict[str, Any] = {
     },
     "data": {"type": "object", "description": "the facts particular to the type"},
 }
-REQUIRED = [
-    "event_id",
-    "task_id",
-    "type",
-    "version",
-    "at",
-    "schema",
-    "actor",
-    "correlation_id",
-    "data",
-]
+REQUIRED = list(FIELD_ORDER)
 SIMPLE_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
